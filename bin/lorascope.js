@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The bin shim: register the TypeScript loader, then hand argv to the CLI.
+import { register } from "tsx/esm/api";
+register();
+const { main } = await import("../src/cli/main.ts");
+process.exitCode = await main(process.argv.slice(2));

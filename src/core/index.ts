@@ -1,0 +1,15 @@
+export { UserError, check } from "./errors.ts";
+export * as prng from "./prng.ts";
+export type { Key } from "./prng.ts";
+export {
+  type Params,
+  isTensor,
+  flatten,
+  unflatten,
+  getPath,
+  setPath,
+  partition,
+  combine,
+  modulePaths,
+  mapTree,
+} from "./tree.ts";

@@ -1,0 +1,6 @@
+// The engine room: the rest of lorascope imports tensors, transforms and host transfers from here.
+export { np, jnn, lax, tree, grad, valueAndGrad, jit, vmap, vjp, blockUntilReady } from "./jax.ts";
+export type { Tensor, JsTree } from "./jax.ts";
+export { initEngine, engineThreads, type EngineOptions } from "./init.ts";
+export { tensor, zeros, full, scalar, read, readScalar, shapeOf, numel, type Shape } from "./host.ts";
+export { refTree, disposeTree, trackAllocations, liveBuffers } from "./ownership.ts";

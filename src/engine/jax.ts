@@ -1,0 +1,16 @@
+// The one file in lorascope that imports @jax-js/jax (pinned to an exact version in package.json).
+// Everything else imports the engine through `src/engine/index.ts`, so an upgrade or a swap of the
+// engine touches this folder only.
+export {
+  numpy as np,
+  nn as jnn,
+  lax,
+  tree,
+  grad,
+  valueAndGrad,
+  jit,
+  vmap,
+  vjp,
+  blockUntilReady,
+} from "@jax-js/jax";
+export type { Array as Tensor, JsTree } from "@jax-js/jax";
