@@ -1,0 +1,24 @@
+// Atomic file writes: a reader sees either the old file or the complete new one, never a prefix.
+// The bytes go to a temporary file in the same directory (so the rename stays on one file system),
+// are flushed to disk, and the temporary file is then renamed over the target (POSIX rename is atomic).
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink } from "node:fs/promises";
+import path from "node:path";
+
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const fh = await open(tmp, "wx");
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
