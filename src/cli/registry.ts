@@ -1,4 +1,7 @@
 // Every subcommand, one line each. Command modules live in ./commands/.
 import type { Command } from "./command.ts";
+import { coordCheckCommand } from "./commands/coord-check.ts";
+import { inspect } from "./commands/inspect.ts";
+import { reproduce } from "./commands/reproduce.ts";
 
-export const commands: Command[] = [];
+export const commands: Command[] = [coordCheckCommand, inspect, reproduce];

@@ -68,6 +68,9 @@ export function loraConfig(partial: Partial<LoraConfig> & Pick<LoraConfig, "targ
   if (c.init_std !== undefined && !(Number.isFinite(c.init_std) && c.init_std > 0)) {
     throw new UserError(`init_std must be a positive number, got ${String(c.init_std)}`);
   }
+  if (c.init_std !== undefined && c.init_lora_weights === "pissa") {
+    throw new UserError('init_std cannot be used with init_lora_weights "pissa", which has no random factor');
+  }
   if (typeof c.target_modules === "string") {
     try {
       new RegExp(`^(?:${c.target_modules})$`);

@@ -54,7 +54,7 @@ export function matmul(a: Mat, b: Mat): Mat {
 export function qr(a: Mat): { Q: Mat; R: Mat } {
   const n = a.rows;
   const k = a.cols;
-  const Q = mat(n, k, a.data.length === n * k ? a.data : undefined);
+  const Q = mat(n, k, a.data);
   const R = mat(k, k);
   const q = Q.data;
   for (let j = 0; j < k; j++) {

@@ -1,0 +1,103 @@
+// One job of the toy sweep: every run sharing a (width, seed) — all learning rates and inits — built
+// on one frozen student and trained together (train/toy-trainer.ts). Returns rows (rows.ts).
+import { prng } from "../core/index.ts";
+import { initLoraFactors } from "../lora/init.ts";
+import type { InitScheme } from "../lora/config.ts";
+import { makeToyBase, makeToyTasks, toyFeatures } from "../models/toy.ts";
+import { tensor } from "../engine/index.ts";
+import { trainToyAdapters, type ToyAdapter, type ToyRunResult } from "../train/toy-trainer.ts";
+import type { ToyOptimizer } from "../train/toy-step.ts";
+import type { FinalRow, Row, RunKey, StepRow } from "./rows.ts";
+import type { ToySpec } from "./toy-spec.ts";
+
+export interface ToyJob {
+  readonly width: number;
+  readonly seed: number;
+  readonly runs: readonly { readonly init: InitScheme; readonly lr: number }[];
+}
+
+export function toyOptimizer(spec: ToySpec): ToyOptimizer {
+  switch (spec.optimizer) {
+    case "adam":
+      return { kind: "adam", beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps };
+    case "signsgd":
+      return { kind: "signsgd" };
+    case "sgd":
+      return { kind: "sgd" };
+    default: {
+      const never: never = spec.optimizer;
+      throw new Error(`unknown optimizer ${String(never)}`);
+    }
+  }
+}
+
+/** Initial factors of one init scheme at one (width, seed); the same for every learning rate. */
+export function toyAdapterInit(spec: ToySpec, seed: number, width: number, init: InitScheme): { A: Float32Array; B: Float32Array } {
+  const root = prng.key(seed);
+  const k = prng.fold(prng.fold(root, `adapter:${init}`), width);
+  return initLoraFactors(k, init, { inFeatures: width, outFeatures: width, r: spec.r });
+}
+
+export interface ToyJobResult {
+  readonly rows: Row[];
+  /** Per run, in `job.runs` order (final factors for --save-state). */
+  readonly results: ToyRunResult[];
+}
+
+/** Run one job; `onProgress(fraction)` reports the share of its adapter-steps done. */
+export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fraction: number) => void = () => {}): Promise<ToyJobResult> {
+  const n = job.width;
+  const root = prng.key(job.seed);
+  const tasks = makeToyTasks(spec, root);
+  const base = await makeToyBase(spec, root, tasks, n);
+  const d = spec.inputDim;
+  const train = toyFeatures(tasks.xB.subarray(0, spec.nTrain * d), base, d);
+  const test = toyFeatures(tasks.xB.subarray(spec.nTrain * d), base, d);
+  const data = {
+    width: n,
+    r: spec.r,
+    H: train.H,
+    C: train.C,
+    y: tensor(tasks.yB.subarray(0, spec.nTrain), [spec.nTrain]),
+    Htest: test.H,
+    Ctest: test.C,
+    ytest: tensor(tasks.yB.subarray(spec.nTrain), [spec.nTest]),
+    w: tensor(base.w, [n]),
+  };
+  const inits = new Map<InitScheme, { A: Float32Array; B: Float32Array }>();
+  const adapters: ToyAdapter[] = job.runs.map(({ init, lr }) => {
+    let f = inits.get(init);
+    if (f === undefined) {
+      f = toyAdapterInit(spec, job.seed, n, init);
+      inits.set(init, f);
+    }
+    return { lr, A0: f.A, B0: f.B };
+  });
+  const total = adapters.length * spec.steps;
+  let results: ToyRunResult[];
+  try {
+    results = await trainToyAdapters(
+      data,
+      adapters,
+      {
+        steps: spec.steps,
+        logEvery: spec.logEvery,
+        optimizer: toyOptimizer(spec),
+        scale: spec.alpha / spec.r,
+        divergeFactor: spec.divergeFactor,
+        maxChunkElems: spec.maxChunkElems,
+      },
+      (done) => onProgress(done / total),
+    );
+  } finally {
+    for (const t of [data.H, data.C, data.y, data.Htest, data.Ctest, data.ytest, data.w]) t.dispose();
+  }
+  const rows: Row[] = [];
+  job.runs.forEach(({ init, lr }, i) => {
+    const key: RunKey = { width: n, init, lr, seed: job.seed };
+    const res = results[i] as ToyRunResult;
+    for (const s of res.steps) rows.push({ ...key, kind: "step", ...s } satisfies StepRow);
+    rows.push({ ...key, kind: "final", ...res.final } satisfies FinalRow);
+  });
+  return { rows, results };
+}

@@ -1,0 +1,142 @@
+// The resumable, parallel toy sweep: finished runs (a final row in runs/<protocol>-*.jsonl) are
+// skipped, the rest are grouped into (width, seed) jobs and spread over child processes, one
+// single-threaded engine each. Returns every row of the grid's runs.
+import { fork, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { runId, type Row } from "./rows.ts";
+import { gridRuns, jobCost, jobId, pendingJobs } from "./toy-grid.ts";
+import { runToyJob, type ToyJob } from "./toy-job.ts";
+import { protocolHash, type ToySpec } from "./toy-spec.ts";
+import { cleanTemps, finishedRuns, readStoredRows, runsDir, writeAtomic, writeJobFile } from "./toy-store.ts";
+import type { FromWorker, ToWorker } from "./toy-worker.ts";
+
+export interface SweepProgress {
+  readonly runsDone: number;
+  readonly runsTotal: number;
+  /** Fraction of the remaining work done in this invocation, 0…1. */
+  readonly workFraction: number;
+}
+
+export interface SweepOptions {
+  /** Child processes; 0 runs the jobs in this process (tests, debugging). Default: all cores. */
+  readonly workers?: number;
+  readonly onProgress?: (p: SweepProgress) => void;
+}
+
+export interface SweepResult {
+  readonly rows: Row[];
+  readonly runsTotal: number;
+  /** Runs found finished on disk when the sweep started. */
+  readonly runsSkipped: number;
+  readonly seconds: number;
+}
+
+function workerCommand(): { file: string; execArgv: string[] } {
+  const file = fileURLToPath(new URL("./toy-worker.ts", import.meta.url));
+  return { file, execArgv: ["--import", import.meta.resolve("tsx")] };
+}
+
+/** Run `jobs` on `count` child processes; resolves when all are written, rejects on a worker error. */
+async function runInChildren(
+  spec: ToySpec,
+  jobs: ToyJob[],
+  fileOf: (j: ToyJob) => string,
+  count: number,
+  onJob: (job: ToyJob, fraction: number, done: boolean) => void,
+): Promise<void> {
+  const queue = [...jobs];
+  const { file, execArgv } = workerCommand();
+  const children: ChildProcess[] = [];
+  const stopAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill();
+  };
+  process.once("exit", stopAll);
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(count, jobs.length) }, () => {
+        const child = fork(file, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        children.push(child);
+        return new Promise<void>((resolve, reject) => {
+          let current: ToyJob | undefined;
+          const next = () => {
+            current = queue.shift();
+            if (current === undefined) {
+              child.send({ type: "exit" } satisfies ToWorker);
+              resolve();
+              return;
+            }
+            child.send({ type: "job", spec, job: current, file: fileOf(current) } satisfies ToWorker);
+          };
+          child.on("message", (m: FromWorker) => {
+            if (m.type === "ready") next();
+            else if (m.type === "progress" && current !== undefined) onJob(current, m.fraction, false);
+            else if (m.type === "done" && current !== undefined) {
+              onJob(current, 1, true);
+              next();
+            } else if (m.type === "error") reject(new Error(`a sweep worker failed: ${m.message}`));
+          });
+          child.on("exit", (code) => {
+            if (current !== undefined && code !== 0) reject(new Error(`a sweep worker exited with code ${code}`));
+          });
+        });
+      }),
+    );
+  } finally {
+    process.removeListener("exit", stopAll);
+    stopAll();
+  }
+}
+
+/** Run (or finish) the sweep of `spec` into `outDir`. */
+export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOptions = {}): Promise<SweepResult> {
+  const t0 = performance.now();
+  fs.mkdirSync(runsDir(outDir), { recursive: true });
+  cleanTemps(outDir);
+  writeAtomic(path.join(outDir, "spec.json"), JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n");
+  const protocol = protocolHash(spec);
+  const grid = gridRuns(spec);
+  const done = finishedRuns(readStoredRows(outDir, protocol));
+  const runsSkipped = grid.filter((k) => done.has(runId(k))).length;
+  const jobs = pendingJobs(spec, done);
+  const fileOf = (j: ToyJob) => path.join(runsDir(outDir), `${jobId(spec, j)}.jsonl`);
+
+  const totalWork = jobs.reduce((s, j) => s + jobCost(spec, j), 0);
+  const partial = new Map<ToyJob, number>();
+  let finishedWork = 0;
+  let runsDone = runsSkipped;
+  const report = () =>
+    opts.onProgress?.({
+      runsDone,
+      runsTotal: grid.length,
+      workFraction: totalWork > 0 ? (finishedWork + [...partial.values()].reduce((a, b) => a + b, 0)) / totalWork : 1,
+    });
+  const onJob = (job: ToyJob, fraction: number, finished: boolean) => {
+    if (finished) {
+      partial.delete(job);
+      finishedWork += jobCost(spec, job);
+      runsDone += job.runs.length;
+    } else partial.set(job, fraction * jobCost(spec, job));
+    report();
+  };
+  report();
+
+  const workers = opts.workers ?? os.availableParallelism();
+  if (workers === 0) {
+    const { initEngine } = await import("../engine/index.ts");
+    await initEngine();
+    for (const job of jobs) {
+      const { rows } = await runToyJob(spec, job, (f) => onJob(job, f, false));
+      writeJobFile(fileOf(job), rows);
+      onJob(job, 1, true);
+    }
+  } else if (jobs.length > 0) {
+    await runInChildren(spec, jobs, fileOf, workers, onJob);
+  }
+
+  const wanted = new Set(grid.map(runId));
+  const rows = readStoredRows(outDir, protocol).filter((r) => wanted.has(runId(r)));
+  return { rows, runsTotal: grid.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
+}

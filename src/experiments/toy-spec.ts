@@ -1,0 +1,155 @@
+// The toy reproduction's one typed spec: every protocol choice is a field with a default, validated
+// once here, and saved as spec.json next to the results (style.md habit 7).
+//
+// Defaults follow the "sp, perturbed teacher" protocol of docs/toy-protocol.md (a PyTorch study of
+// Hayou, Ghosh & Yu 2024's toy experiment; paper-digest §2.1): d = 5, teacher width 64, N = 1000
+// train / 100 test points, r = 4, α = r, Adam (0.9, 0.999, 1e-8), full batch, T = 50 steps.
+// The default grid was trimmed to fit 10 minutes on 2 cores (README of the command; measured).
+import { createHash } from "node:crypto";
+import { UserError, check } from "../core/errors.ts";
+import { INIT_SCHEMES, type InitScheme } from "../lora/config.ts";
+
+export const TOY_OPTIMIZERS = ["adam", "signsgd", "sgd"] as const;
+export type ToyOptimizerName = (typeof TOY_OPTIMIZERS)[number];
+
+/** The adapter inits a toy sweep may compare: those whose product B·A is zero at step 0. */
+export const TOY_INITS = ["init-a", "init-b", "gaussian", "gaussian-b", "orthogonal"] as const satisfies readonly InitScheme[];
+
+export interface ToySpec {
+  // ---- grid (which runs) ----
+  readonly widths: readonly number[];
+  readonly lrs: readonly number[];
+  readonly seeds: readonly number[];
+  readonly inits: readonly InitScheme[];
+  // ---- protocol (how each run is done; hashed into the resume key) ----
+  /** Input dimension d. */
+  readonly inputDim: number;
+  /** Teacher width m. */
+  readonly teacherWidth: number;
+  readonly nTrain: number;
+  readonly nTest: number;
+  /** LoRA rank r and lora_alpha (scaling s = α/r). */
+  readonly r: number;
+  readonly alpha: number;
+  /** Readout init before the ridge fit: "sp" w₀ ~ N(0, 1/n), "mup" w₀ ~ N(0, 1/n²). */
+  readonly readoutInit: "sp" | "mup";
+  /** Relative ridge strength: λ = ridge·tr(GGᵀ)/N. */
+  readonly ridge: number;
+  readonly steps: number;
+  readonly optimizer: ToyOptimizerName;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** An adapter stops as diverged when its loss exceeds this multiple of its initial loss. */
+  readonly divergeFactor: number;
+  /** Step rows every this many steps (and at the last step). */
+  readonly logEvery: number;
+  // ---- execution (never changes results) ----
+  /** Largest K·N·n tensor of one trainer chunk (floats); bounds memory under the 4 GiB wasm heap. */
+  readonly maxChunkElems: number;
+}
+
+/** Log-spaced values from min to max inclusive (count ≥ 2), or [min] when count is 1. */
+export function logSpaced(min: number, max: number, count: number): number[] {
+  if (count === 1) return [min];
+  return Array.from({ length: count }, (_, i) => Math.exp(Math.log(min) + ((Math.log(max) - Math.log(min)) * i) / (count - 1)));
+}
+
+export const TOY_DEFAULTS: ToySpec = {
+  widths: [64, 128, 256, 512, 1024, 2048, 4096],
+  lrs: logSpaced(2 ** -13, 2 ** -2, 12),
+  seeds: [0, 1, 2],
+  inits: ["init-a", "init-b"],
+  inputDim: 5,
+  teacherWidth: 64,
+  nTrain: 1000,
+  nTest: 100,
+  r: 4,
+  alpha: 4,
+  readoutInit: "sp",
+  ridge: 0.01,
+  steps: 50,
+  optimizer: "adam",
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  divergeFactor: 100,
+  logEvery: 10,
+  maxChunkElems: 2 ** 25,
+};
+
+/** A small grid for `--quick` (about a minute): fewer widths, learning rates, seeds and steps. */
+export const TOY_QUICK: Partial<ToySpec> = {
+  widths: [64, 256, 1024],
+  lrs: logSpaced(2 ** -11, 2 ** -3, 5),
+  seeds: [0, 1],
+  steps: 30,
+};
+
+function posInt(name: string, v: number, min = 1): void {
+  check(Number.isInteger(v) && v >= min, `${name} must be an integer ≥ ${min}, got ${v}`);
+}
+
+function posNum(name: string, v: number): void {
+  check(Number.isFinite(v) && v > 0, `${name} must be a positive number, got ${v}`);
+}
+
+/** Fill defaults and validate; throws a UserError naming the first bad field. */
+export function toySpec(partial: Partial<ToySpec> = {}): ToySpec {
+  const s: ToySpec = { ...TOY_DEFAULTS, ...partial };
+  check(s.widths.length > 0, "widths must list at least one width");
+  check(s.lrs.length > 0, "lrs must list at least one learning rate");
+  check(s.seeds.length > 0, "seeds must list at least one seed");
+  check(s.inits.length > 0, "inits must list at least one init scheme");
+  posInt("r", s.r);
+  for (const n of s.widths) {
+    check(Number.isInteger(n) && n >= s.r, `every width must be an integer ≥ r = ${s.r}, got ${n}`);
+  }
+  for (const lr of s.lrs) posNum("every learning rate", lr);
+  for (const seed of s.seeds) check(Number.isInteger(seed) && seed >= 0, `every seed must be a non-negative integer, got ${seed}`);
+  for (const init of s.inits) {
+    if (!(TOY_INITS as readonly string[]).includes(init)) {
+      throw new UserError(
+        (INIT_SCHEMES as readonly string[]).includes(init)
+          ? `init "${init}" changes the model at step 0 and cannot be compared in the toy sweep; use ${TOY_INITS.join(", ")}`
+          : `init "${init}" is not a known scheme; use one of ${TOY_INITS.join(", ")}`,
+      );
+    }
+    if (init === "orthogonal") check(s.r % 2 === 0, `init "orthogonal" needs an even r, got r = ${s.r}`);
+  }
+  check(new Set(s.widths).size === s.widths.length, "widths must not repeat");
+  check(new Set(s.seeds).size === s.seeds.length, "seeds must not repeat");
+  check(new Set(s.inits).size === s.inits.length, "inits must not repeat");
+  posInt("inputDim", s.inputDim);
+  posInt("teacherWidth", s.teacherWidth);
+  posInt("nTrain", s.nTrain, 2);
+  posInt("nTest", s.nTest);
+  posNum("alpha", s.alpha);
+  check(s.readoutInit === "sp" || s.readoutInit === "mup", `readoutInit must be "sp" or "mup", got "${String(s.readoutInit)}"`);
+  posNum("ridge", s.ridge);
+  posInt("steps", s.steps);
+  check(
+    (TOY_OPTIMIZERS as readonly string[]).includes(s.optimizer),
+    `optimizer must be one of ${TOY_OPTIMIZERS.join(", ")}, got "${String(s.optimizer)}"`,
+  );
+  check(s.beta1 >= 0 && s.beta1 < 1, `beta1 must be in [0, 1), got ${s.beta1}`);
+  check(s.beta2 >= 0 && s.beta2 < 1, `beta2 must be in [0, 1), got ${s.beta2}`);
+  posNum("eps", s.eps);
+  check(Number.isFinite(s.divergeFactor) && s.divergeFactor > 1, `divergeFactor must be a number > 1, got ${s.divergeFactor}`);
+  posInt("logEvery", s.logEvery);
+  posInt("maxChunkElems", s.maxChunkElems);
+  return s;
+}
+
+/** The fields that change a run's result (everything but the grid lists and execution knobs). */
+export function protocolOf(s: ToySpec): Record<string, unknown> {
+  const { widths: _w, lrs: _l, seeds: _s, inits: _i, maxChunkElems: _m, ...protocol } = s;
+  return protocol;
+}
+
+/** Short stable hash of the protocol: rows from a different protocol are never reused. */
+export function protocolHash(s: ToySpec): string {
+  const p = protocolOf(s);
+  const canonical = JSON.stringify(Object.keys(p).sort().map((k) => [k, p[k]]));
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 12);
+}

@@ -1,0 +1,31 @@
+// The io room: safetensors files and PEFT adapter directories.
+export {
+  READ_DTYPES,
+  WRITE_DTYPES,
+  MAX_HEADER_BYTES,
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  type Dtype,
+  type WriteDtype,
+  type HostTensor,
+  type WriteTensor,
+  type WriteOptions,
+  type SafetensorsContents,
+} from "./safetensors.ts";
+export { f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32 } from "./half.ts";
+export { writeFileAtomic } from "./atomic.ts";
+export {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  saveAdapter,
+  loadAdapter,
+  applyAdapter,
+  loraModulePaths,
+  type LoadedAdapter,
+  type FloatTensor,
+  type SaveOptions,
+} from "./peft.ts";
+export { peftConfigJson, parsePeftConfig, type AdapterMeta } from "./peft-config.ts";
+export { summarizeAdapter, productNorm, ZERO_TOL, type ModuleSummary } from "./adapter-summary.ts";

@@ -1,0 +1,279 @@
+// The safetensors format: u64 little-endian header length N, N bytes of JSON header, then one byte
+// buffer that the tensors tile exactly. Pinned source: huggingface/safetensors@24b0b28
+// README.md "Format" and safetensors/src/tensor.rs (`validate`, `MAX_HEADER_SIZE`, `prepare`);
+// summarized in docs anchors.md §3. Tensors stay on the host here ({dtype, shape, data}); turning
+// them into engine tensors is the caller's business.
+import { readFile } from "node:fs/promises";
+import { UserError } from "../core/errors.ts";
+import { writeFileAtomic } from "./atomic.ts";
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./half.ts";
+
+/** The dtypes lorascope reads. F16 and BF16 are widened to Float32Array on reading. */
+export const READ_DTYPES = ["F32", "F16", "BF16", "F64", "I32", "I64", "U8", "BOOL"] as const;
+export type Dtype = (typeof READ_DTYPES)[number];
+/** The dtypes lorascope writes (from Float32Array data). */
+export const WRITE_DTYPES = ["F32", "F16", "BF16"] as const;
+export type WriteDtype = (typeof WRITE_DTYPES)[number];
+
+/** Every dtype name of the format (tensor.rs `enum Dtype`), to tell "unsupported" from "unknown". */
+const FORMAT_DTYPES = new Set([
+  "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ",
+  "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64",
+]);
+
+const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I32: 4, I64: 8, U8: 1, BOOL: 1 };
+
+/** The reference reader's cap on the header (tensor.rs `MAX_HEADER_SIZE`). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export type HostTensor =
+  | { readonly dtype: "F32" | "F16" | "BF16"; readonly shape: readonly number[]; readonly data: Float32Array }
+  | { readonly dtype: "F64"; readonly shape: readonly number[]; readonly data: Float64Array }
+  | { readonly dtype: "I32"; readonly shape: readonly number[]; readonly data: Int32Array }
+  | { readonly dtype: "I64"; readonly shape: readonly number[]; readonly data: BigInt64Array }
+  | { readonly dtype: "U8" | "BOOL"; readonly shape: readonly number[]; readonly data: Uint8Array };
+
+export interface SafetensorsContents {
+  /** Tensors by name, in the order of their data in the file. */
+  readonly tensors: Map<string, HostTensor>;
+  /** The `__metadata__` string map ({} when absent). */
+  readonly metadata: Record<string, string>;
+}
+
+/** A tensor to write: float32 values, stored as `dtype` (default: the file's dtype). */
+export interface WriteTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+  readonly dtype?: WriteDtype;
+}
+
+export interface WriteOptions {
+  /** Storage dtype for tensors that do not name one (default F32). */
+  readonly dtype?: WriteDtype;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+function numel(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+interface Entry {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** Parse and validate safetensors bytes. `source` names the file in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, source: string): SafetensorsContents {
+  const bad = (problem: string): UserError =>
+    new UserError(`${source} is not a valid safetensors file: ${problem}`);
+  if (bytes.length < 8) throw bad(`it is ${bytes.length} bytes long, shorter than the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) {
+    throw bad(`the header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  }
+  const headerLen = Number(n);
+  if (8 + headerLen > bytes.length) {
+    throw bad(`the header length ${headerLen} runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+  } catch {
+    throw bad("the header is not UTF-8 text");
+  }
+  if (!text.startsWith("{")) throw bad("the header does not start with '{'");
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (err) {
+    throw bad(`the header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!isRecord(header)) throw bad("the header is not a JSON object");
+
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === "__metadata__") {
+      if (!isRecord(value)) throw bad("__metadata__ is not an object of strings");
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== "string") throw bad(`__metadata__ entry "${k}" is not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    if (!isRecord(value)) throw bad(`the entry for tensor "${name}" is not an object`);
+    const { dtype, shape, data_offsets: offsets } = value;
+    if (typeof dtype !== "string" || !(READ_DTYPES as readonly string[]).includes(dtype)) {
+      const known = typeof dtype === "string" && FORMAT_DTYPES.has(dtype);
+      throw bad(
+        `tensor "${name}" has ${known ? "unsupported" : "unknown"} dtype ${JSON.stringify(dtype)} ` +
+          `(lorascope reads ${READ_DTYPES.join(", ")})`,
+      );
+    }
+    if (!Array.isArray(shape) || !shape.every(isCount)) {
+      throw bad(`tensor "${name}" has shape ${JSON.stringify(shape)}, not a list of non-negative integers`);
+    }
+    const [begin, end] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [];
+    if (!isCount(begin) || !isCount(end) || begin > end) {
+      throw bad(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with begin <= end`);
+    }
+    entries.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
+  }
+
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.length - dataStart;
+  for (const e of entries) {
+    if (e.end > dataLen) {
+      throw bad(
+        `tensor "${e.name}" has data_offsets [${e.begin}, ${e.end}] past the end of the ${dataLen}-byte data section (truncated?)`,
+      );
+    }
+    const expected = numel(e.shape) * BYTES[e.dtype];
+    if (e.end - e.begin !== expected) {
+      throw bad(
+        `tensor "${e.name}" is ${e.dtype} with shape [${e.shape.join(", ")}], which needs ${expected} bytes, ` +
+          `but its data_offsets span ${e.end - e.begin}`,
+      );
+    }
+  }
+  // The tensors must tile the data section: sorted by offset, each begins where the previous ended.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  let prev: Entry | undefined;
+  for (const e of entries) {
+    if (e.begin < cursor) {
+      throw bad(`tensors "${prev?.name ?? ""}" and "${e.name}" overlap at data offset ${e.begin}`);
+    }
+    if (e.begin > cursor) throw bad(`bytes ${cursor}..${e.begin} of the data section belong to no tensor`);
+    cursor = e.end;
+    prev = e;
+  }
+  if (cursor !== dataLen) throw bad(`bytes ${cursor}..${dataLen} of the data section belong to no tensor`);
+
+  const tensors = new Map<string, HostTensor>();
+  for (const e of entries) tensors.set(e.name, decodeTensor(view, dataStart + e.begin, e));
+  return { tensors, metadata };
+}
+
+function decodeTensor(view: DataView, at: number, e: Entry): HostTensor {
+  const count = numel(e.shape);
+  const shape = e.shape;
+  switch (e.dtype) {
+    case "F32":
+    case "F16":
+    case "BF16": {
+      const out = new Float32Array(count);
+      if (e.dtype === "F32") for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + 4 * i, true);
+      else if (e.dtype === "F16") for (let i = 0; i < count; i++) out[i] = f16BitsToF32(view.getUint16(at + 2 * i, true));
+      else for (let i = 0; i < count; i++) out[i] = bf16BitsToF32(view.getUint16(at + 2 * i, true));
+      return { dtype: e.dtype, shape, data: out };
+    }
+    case "F64": {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(at + 8 * i, true);
+      return { dtype: e.dtype, shape, data: out };
+    }
+    case "I32": {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(at + 4 * i, true);
+      return { dtype: e.dtype, shape, data: out };
+    }
+    case "I64": {
+      const out = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getBigInt64(at + 8 * i, true);
+      return { dtype: e.dtype, shape, data: out };
+    }
+    case "U8":
+    case "BOOL":
+      return { dtype: e.dtype, shape, data: new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count)) };
+    default: {
+      const never: never = e.dtype;
+      throw new Error(`unhandled dtype ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * Serialize tensors. Like the reference writer: header padded with spaces to a multiple of 8 bytes,
+ * data ordered by dtype size (largest first) and then by name, so every tensor stays aligned.
+ */
+export function encodeSafetensors(
+  tensors: Iterable<readonly [string, WriteTensor]>,
+  opts: WriteOptions = {},
+): Uint8Array {
+  const fileDtype = opts.dtype ?? "F32";
+  const items = [...tensors].map(([name, t]) => {
+    const dtype = t.dtype ?? fileDtype;
+    if (!(WRITE_DTYPES as readonly string[]).includes(dtype)) {
+      throw new UserError(`cannot write dtype ${String(dtype)}; lorascope writes ${WRITE_DTYPES.join(", ")}`);
+    }
+    if (!t.shape.every(isCount) || numel(t.shape) !== t.data.length) {
+      throw new Error(`tensor "${name}": ${t.data.length} values do not fill shape [${t.shape.join(", ")}]`);
+    }
+    return { name, dtype, t };
+  });
+  if (new Set(items.map((i) => i.name)).size !== items.length) throw new Error("duplicate tensor names");
+  items.sort((a, b) => BYTES[b.dtype] - BYTES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const header: Record<string, unknown> = {};
+  if (opts.metadata !== undefined) header["__metadata__"] = { ...opts.metadata };
+  let offset = 0;
+  for (const { name, dtype, t } of items) {
+    const size = t.data.length * BYTES[dtype];
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) {
+    const p = new Uint8Array(padded).fill(0x20);
+    p.set(json);
+    json = p;
+  }
+  const out = new Uint8Array(8 + json.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const { dtype, t } of items) {
+    const d = t.data;
+    if (dtype === "F32") for (let i = 0; i < d.length; i++) view.setFloat32(at + 4 * i, d[i] as number, true);
+    else if (dtype === "F16") for (let i = 0; i < d.length; i++) view.setUint16(at + 2 * i, f32ToF16Bits(d[i] as number), true);
+    else for (let i = 0; i < d.length; i++) view.setUint16(at + 2 * i, f32ToBf16Bits(d[i] as number), true);
+    at += d.length * BYTES[dtype];
+  }
+  return out;
+}
+
+/** Read and validate a safetensors file; a missing or unreadable file is a UserError naming it. */
+export async function readSafetensors(file: string): Promise<SafetensorsContents> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(
+      code === "ENOENT" ? `${file} does not exist` : `cannot read ${file} (${code ?? String(err)})`,
+    );
+  }
+  return decodeSafetensors(bytes, file);
+}
+
+/** Write a safetensors file atomically (a temporary file renamed into place). */
+export async function writeSafetensors(
+  file: string,
+  tensors: Iterable<readonly [string, WriteTensor]>,
+  opts: WriteOptions = {},
+): Promise<void> {
+  await writeFileAtomic(file, encodeSafetensors(tensors, opts));
+}
