@@ -1,0 +1,89 @@
+// lorascope's public API: every export is listed here (style.md habit 14).
+
+// engine: start-up, tensors, transforms, ownership helpers
+export {
+  initEngine,
+  np,
+  jnn,
+  grad,
+  valueAndGrad,
+  jit,
+  vmap,
+  tensor,
+  zeros,
+  read,
+  readScalar,
+  refTree,
+  disposeTree,
+  type Tensor,
+  type EngineOptions,
+} from "./engine/index.ts";
+
+// core: parameter trees, PRNG keys, user errors
+export {
+  prng,
+  UserError,
+  flatten,
+  unflatten,
+  getPath,
+  setPath,
+  partition,
+  combine,
+  modulePaths,
+  mapTree,
+  type Params,
+  type Key,
+} from "./core/index.ts";
+
+// nn: layers as params + pure functions
+export { linear, mlp, dropout, at, type Ctx } from "./nn/index.ts";
+
+// lora: config, init schemes, LoRA linear, merge/unmerge, injection
+export {
+  INIT_SCHEMES,
+  loraConfig,
+  scaling,
+  matchesTarget,
+  initLoraFactors,
+  context as loraContext,
+  deltaWeight,
+  merge,
+  unmerge,
+  injectLora,
+  splitTrainable,
+  type InitScheme,
+  type LoraConfig,
+  type Injected,
+} from "./lora/index.ts";
+
+// optim: transforms, optimizers, schedules, groups, LoRA+
+export {
+  chain,
+  applyUpdates,
+  sgd,
+  signsgd,
+  adam,
+  adamw,
+  clipByGlobalNorm,
+  constantSchedule,
+  linearSchedule,
+  cosineSchedule,
+  paramGroups,
+  multiTransform,
+  loraPlus,
+  type GradientTransformation,
+  type Schedule,
+} from "./optim/index.ts";
+
+// io: safetensors and PEFT adapter directories
+export {
+  readSafetensors,
+  writeSafetensors,
+  saveAdapter,
+  loadAdapter,
+  applyAdapter,
+  summarizeAdapter,
+} from "./io/index.ts";
+
+// train: a generic LoRA training step
+export { createTrainer, type Trainer, type TrainState } from "./train/trainer.ts";
