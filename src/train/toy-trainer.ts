@@ -127,6 +127,17 @@ function makeMetrics(scale: number) {
   );
 }
 
+/**
+ * RMS(Z_B) of the current parameters, for the running maximum the stability edge reads: computed at
+ * EVERY step (not only at logged ones) so a transient blow-up between log points is not missed.
+ * Cost: one Z_A product [K,r,N] plus two r×r Grams per step.
+ */
+const rmsZBNow = jit((H: Tensor, A: Tensor, B: Tensor): Tensor => {
+  const N = H.shape[0] as number;
+  const n = A.shape[2] as number;
+  return np.sqrt(frobProd2(zaOf(H, A), B).div(N * n));
+});
+
 /** [K, r, n] stack of A₀ and of B₀ᵀ (B₀ is [n, r] in PEFT layout). */
 function stackFactors(adapters: readonly ToyAdapter[], r: number, n: number): { A: Float32Array; Bt: Float32Array } {
   const K = adapters.length;
@@ -228,6 +239,7 @@ async function trainChunk(
     } else {
       out.updA.dispose();
       out.updB.dispose();
+      maxZB = np.maximum(maxZB, rmsZBNow(batch.H.ref, state.A.ref, state.B.ref));
     }
     onStep(t);
   }

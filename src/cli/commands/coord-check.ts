@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
 
 const FLAGS: FlagTable = {
-  widths: { kind: "intlist", help: "comma-separated widths n", defaultText: "256,1024,4096,16384" },
+  widths: { kind: "intlist", help: "comma-separated widths n", defaultText: "1024,4096,16384,65536" },
   seeds: { kind: "int", help: "seeds averaged per width (geometric mean)", defaultText: "3" },
   steps: { kind: "int", help: "SignSGD steps T", defaultText: "5" },
   json: { kind: "bool", help: "print the result as JSON instead of a table" },
@@ -38,7 +38,7 @@ export function formatCoordCheck(r: CoordCheckResult): string {
     w.map((n) => "-".repeat(n)).join("-+-"),
     ...rows.map(line),
     `${passed}/${r.rows.length * QUANTITIES.length} slopes within ±${r.tolerance} of the theory ("OFF" marks the rest).`,
-    "Finite widths lag the theory: local slopes of a +1/2 entry approach it as n grows (see --widths).",
+    "Finite widths are pre-asymptotic: local slopes approach the theory as n grows (at 256…16384 the init-b η = n^-1/2 Z_B slope reads +0.63).",
   ].join("\n");
 }
 
@@ -46,7 +46,7 @@ export const coordCheckCommand: Command = {
   name: "coord-check",
   summary: "Check the width exponents of Z_A, Z_B and B−B₀ on a one-layer SignSGD LoRA toy",
   help: [
-    "Usage: lorascope coord-check [--widths 256,1024,4096,16384] [--seeds 3] [--steps 5] [--json]",
+    "Usage: lorascope coord-check [--widths 1024,4096,16384,65536] [--seeds 3] [--steps 5] [--json]",
     "",
     "Trains one linear LoRA layer (r=4, 8 Gaussian inputs, Θ(1) targets) for T SignSGD steps under",
     "init-a and init-b at η = n^-1/2 and n^-1, and with LoRA+ rates (η_A = n^-1, η_B = 0.05), then",

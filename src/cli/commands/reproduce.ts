@@ -3,7 +3,9 @@
 import path from "node:path";
 import { UserError, check } from "../../core/errors.ts";
 import { analyzeSweep, formatSummary, summaryJson } from "../../analysis/index.ts";
+import { runCoordCheck } from "../../experiments/coordcheck.ts";
 import { runToySweep } from "../../experiments/toy-runner.ts";
+import { writeReport } from "../../report/index.ts";
 import { TOY_INITS, TOY_OPTIMIZERS, TOY_QUICK, logSpaced, toySpec, type ToySpec } from "../../experiments/toy-spec.ts";
 import type { InitScheme } from "../../lora/config.ts";
 import { ProgressBar } from "../../train/progress.ts";
@@ -12,7 +14,7 @@ import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
 
 export const REPRODUCE_FLAGS = {
   widths: { kind: "intlist", help: "student widths n", defaultText: "64,128,…,4096" },
-  lrs: { kind: "string", help: "learning rates: a list a,b,c or min:max:count (log-spaced)", defaultText: "2^-13:2^-2:12" },
+  lrs: { kind: "string", help: "learning rates: a list a,b,c or min:max:count (log-spaced)", defaultText: "2^-14:2^-1:16" },
   seeds: { kind: "int", help: "number of seeds (0…N−1)", defaultText: "3" },
   steps: { kind: "int", help: "Adam steps per run (full batch)", defaultText: "50" },
   rank: { kind: "int", help: "LoRA rank r (lora_alpha = r)", defaultText: "4" },
@@ -120,8 +122,15 @@ export const reproduce: Command = {
         : `${result.runsTotal} runs (${result.runsSkipped} already done) in ${result.seconds.toFixed(1)} s → ${path.join(cfg.out, "runs")}`,
     );
     const analysis = analyzeSweep(result.rows);
-    if (cfg.json) process.stdout.write(JSON.stringify(summaryJson(analysis)) + "\n");
-    else process.stdout.write(formatSummary(analysis) + "\n");
+    // The theory check (a few seconds) goes into the same report as table (e).
+    const coordCheck = runCoordCheck();
+    const files = await writeReport(cfg.out, { rows: result.rows, analysis, coordCheck, spec });
+    if (cfg.json) {
+      process.stdout.write(JSON.stringify({ ...summaryJson(analysis), report: files.html }) + "\n");
+    } else {
+      process.stdout.write(formatSummary(analysis) + "\n");
+      process.stdout.write(`report: ${files.html}\nsummary: ${files.markdown}\nfigures: ${path.dirname(files.svgs[0] ?? files.html)}\n`);
+    }
     return 0;
   },
 };
