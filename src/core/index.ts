@@ -11,5 +11,6 @@ export {
   partition,
   combine,
   modulePaths,
+  pathsWithChild,
   mapTree,
 } from "./tree.ts";

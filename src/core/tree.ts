@@ -110,6 +110,17 @@ export function modulePaths(p: Params, prefix = ""): string[] {
   return out;
 }
 
+/** Paths of the subtrees that have a child subtree called `name` (e.g. "lora_A": the LoRA modules). */
+export function pathsWithChild(p: Params, name: string, prefix = ""): string[] {
+  const out: string[] = [];
+  const own = p[name];
+  if (own !== undefined && !isTensor(own)) out.push(prefix);
+  for (const [k, v] of Object.entries(p)) {
+    if (k !== name && !isTensor(v)) out.push(...pathsWithChild(v, name, prefix === "" ? k : `${prefix}.${k}`));
+  }
+  return out;
+}
+
 /** Apply a function to every leaf, keeping the structure. */
 export function mapTree(p: Params, f: (t: Tensor, path: string) => Tensor, prefix = ""): Params {
   const out: Params = {};

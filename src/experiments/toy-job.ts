@@ -3,7 +3,7 @@
 import { prng } from "../core/index.ts";
 import { initLoraFactors } from "../lora/init.ts";
 import type { InitScheme } from "../lora/config.ts";
-import { makeToyBase, makeToyTasks, toyFeatures } from "../models/toy.ts";
+import { makeToyBase, makeToyTasks, toyFeatures, type ToyBase, type ToyTasks } from "../models/toy.ts";
 import { tensor } from "../engine/index.ts";
 import { trainToyAdapters, type ToyAdapter, type ToyRunResult } from "../train/toy-trainer.ts";
 import type { ToyOptimizer } from "../train/toy-step.ts";
@@ -42,6 +42,11 @@ export interface ToyJobResult {
   readonly rows: Row[];
   /** Per run, in `job.runs` order (final factors for --save-state). */
   readonly results: ToyRunResult[];
+  /** Per run, in `job.runs` order: the factors it started from (PEFT layout, shared per init). */
+  readonly adapters: readonly ToyAdapter[];
+  /** The frozen student and the data of the job's (width, seed), for the replay files (toy-state.ts). */
+  readonly base: ToyBase;
+  readonly tasks: ToyTasks;
 }
 
 /** Run one job; `onProgress(fraction)` reports the share of its adapter-steps done. */
@@ -76,19 +81,22 @@ export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fractio
   const total = adapters.length * spec.steps;
   let results: ToyRunResult[];
   try {
-    results = await trainToyAdapters(
-      data,
-      adapters,
-      {
-        steps: spec.steps,
-        logEvery: spec.logEvery,
-        optimizer: toyOptimizer(spec),
-        scale: spec.alpha / spec.r,
-        divergeFactor: spec.divergeFactor,
-        maxChunkElems: spec.maxChunkElems,
-      },
-      (done) => onProgress(done / total),
-    );
+    const opts = {
+      steps: spec.steps,
+      logEvery: spec.logEvery,
+      optimizer: toyOptimizer(spec),
+      scale: spec.alpha / spec.r,
+      divergeFactor: spec.divergeFactor,
+      maxChunkElems: spec.maxChunkElems,
+    };
+    if (spec.batchAdapters) results = await trainToyAdapters(data, adapters, opts, (done) => onProgress(done / total));
+    else {
+      // One trainer call per run (K = 1) on the same frozen features: the baseline batching is measured against.
+      results = [];
+      for (const [i, a] of adapters.entries()) {
+        results.push(...(await trainToyAdapters(data, [a], opts, (done) => onProgress((i * spec.steps + done) / total))));
+      }
+    }
   } finally {
     for (const t of [data.H, data.C, data.y, data.Htest, data.Ctest, data.ytest, data.w]) t.dispose();
   }
@@ -99,5 +107,5 @@ export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fractio
     for (const s of res.steps) rows.push({ ...key, kind: "step", ...s } satisfies StepRow);
     rows.push({ ...key, kind: "final", ...res.final } satisfies FinalRow);
   });
-  return { rows, results };
+  return { rows, results, adapters, base, tasks };
 }

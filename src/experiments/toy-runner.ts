@@ -1,6 +1,7 @@
 // The resumable, parallel toy sweep: finished runs (a final row in runs/<protocol>-*.jsonl) are
 // skipped, the rest are grouped into (width, seed) jobs and spread over child processes, one
-// single-threaded engine each. Returns every row of the grid's runs.
+// single-threaded engine each. Returns every row of the grid's runs. With `saveState`, each job also
+// writes its replay files (toy-state.ts), and a run counts as finished only once they exist too.
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -10,7 +11,8 @@ import { runId, type Row } from "./rows.ts";
 import { gridRuns, jobCost, jobId, pendingJobs } from "./toy-grid.ts";
 import { runToyJob, type ToyJob } from "./toy-job.ts";
 import { protocolHash, type ToySpec } from "./toy-spec.ts";
-import { cleanTemps, finishedRuns, readStoredRows, runsDir, writeAtomic, writeJobFile } from "./toy-store.ts";
+import { hasToyState, writeToyJobState } from "./toy-state.ts";
+import { cleanTemps, finishedRuns, readJobFile, readStoredRows, runsDir, writeAtomic, writeJobFile } from "./toy-store.ts";
 import type { FromWorker, ToWorker } from "./toy-worker.ts";
 
 export interface SweepProgress {
@@ -24,6 +26,8 @@ export interface SweepOptions {
   /** Child processes; 0 runs the jobs in this process (tests, debugging). Default: all cores. */
   readonly workers?: number;
   readonly onProgress?: (p: SweepProgress) => void;
+  /** Also write per-run replay files under OUT/state (docs/replay.md). Default false. */
+  readonly saveState?: boolean;
 }
 
 export interface SweepResult {
@@ -44,6 +48,7 @@ async function runInChildren(
   spec: ToySpec,
   jobs: ToyJob[],
   fileOf: (j: ToyJob) => string,
+  stateOut: string | null,
   count: number,
   onJob: (job: ToyJob, fraction: number, done: boolean) => void,
 ): Promise<void> {
@@ -68,7 +73,7 @@ async function runInChildren(
               resolve();
               return;
             }
-            child.send({ type: "job", spec, job: current, file: fileOf(current) } satisfies ToWorker);
+            child.send({ type: "job", spec, job: current, file: fileOf(current), stateOut } satisfies ToWorker);
           };
           child.on("message", (m: FromWorker) => {
             if (m.type === "ready") next();
@@ -90,6 +95,20 @@ async function runInChildren(
   }
 }
 
+/** Rewrite this protocol's job files without the rows of `ids` (a file left empty is removed). */
+function dropRuns(outDir: string, protocol: string, ids: ReadonlySet<string>): void {
+  const dir = runsDir(outDir);
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.startsWith(`${protocol}-`) || !f.endsWith(".jsonl")) continue;
+    const file = path.join(dir, f);
+    const rows = readJobFile(file);
+    const kept = rows.filter((r) => !ids.has(runId(r)));
+    if (kept.length === rows.length) continue;
+    if (kept.length === 0) fs.rmSync(file);
+    else writeJobFile(file, kept);
+  }
+}
+
 /** Run (or finish) the sweep of `spec` into `outDir`. */
 export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOptions = {}): Promise<SweepResult> {
   const t0 = performance.now();
@@ -98,7 +117,17 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
   writeAtomic(path.join(outDir, "spec.json"), JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n");
   const protocol = protocolHash(spec);
   const grid = gridRuns(spec);
+  const stateOut = opts.saveState === true ? outDir : null;
   const done = finishedRuns(readStoredRows(outDir, protocol));
+  if (stateOut !== null) {
+    // A run finished without --save-state is redone now that replay files are asked for; its old
+    // rows are dropped first so that it is not counted twice.
+    const redo = new Set(grid.filter((k) => done.has(runId(k)) && !hasToyState(outDir, protocol, k)).map(runId));
+    if (redo.size > 0) {
+      dropRuns(outDir, protocol, redo);
+      for (const id of redo) done.delete(id);
+    }
+  }
   const runsSkipped = grid.filter((k) => done.has(runId(k))).length;
   const jobs = pendingJobs(spec, done);
   const fileOf = (j: ToyJob) => path.join(runsDir(outDir), `${jobId(spec, j)}.jsonl`);
@@ -128,12 +157,13 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
     const { initEngine } = await import("../engine/index.ts");
     await initEngine();
     for (const job of jobs) {
-      const { rows } = await runToyJob(spec, job, (f) => onJob(job, f, false));
-      writeJobFile(fileOf(job), rows);
+      const result = await runToyJob(spec, job, (f) => onJob(job, f, false));
+      if (stateOut !== null) await writeToyJobState(stateOut, spec, job, result);
+      writeJobFile(fileOf(job), result.rows);
       onJob(job, 1, true);
     }
   } else if (jobs.length > 0) {
-    await runInChildren(spec, jobs, fileOf, workers, onJob);
+    await runInChildren(spec, jobs, fileOf, stateOut, workers, onJob);
   }
 
   const wanted = new Set(grid.map(runId));

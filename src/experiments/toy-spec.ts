@@ -48,6 +48,12 @@ export interface ToySpec {
   // ---- execution (never changes results) ----
   /** Largest K·N·n tensor of one trainer chunk (floats); bounds memory under the 4 GiB wasm heap. */
   readonly maxChunkElems: number;
+  /**
+   * true: a job's runs share one trainer call (K adapters side by side, chunked by maxChunkElems);
+   * false: one trainer call per run (K = 1), the frozen features still computed once per job. Only
+   * for measuring what batching buys (bench/toy.ts); results agree to float32 rounding.
+   */
+  readonly batchAdapters: boolean;
 }
 
 /** Log-spaced values from min to max inclusive (count ≥ 2), or [min] when count is 1. */
@@ -77,6 +83,7 @@ export const TOY_DEFAULTS: ToySpec = {
   divergeFactor: 100,
   logEvery: 10,
   maxChunkElems: 2 ** 25,
+  batchAdapters: true,
 };
 
 /** A small grid for `--quick` (about a minute): fewer widths, learning rates, seeds and steps. */
@@ -139,12 +146,13 @@ export function toySpec(partial: Partial<ToySpec> = {}): ToySpec {
   check(Number.isFinite(s.divergeFactor) && s.divergeFactor > 1, `divergeFactor must be a number > 1, got ${s.divergeFactor}`);
   posInt("logEvery", s.logEvery);
   posInt("maxChunkElems", s.maxChunkElems);
+  check(typeof s.batchAdapters === "boolean", `batchAdapters must be true or false, got ${String(s.batchAdapters)}`);
   return s;
 }
 
 /** The fields that change a run's result (everything but the grid lists and execution knobs). */
 export function protocolOf(s: ToySpec): Record<string, unknown> {
-  const { widths: _w, lrs: _l, seeds: _s, inits: _i, maxChunkElems: _m, ...protocol } = s;
+  const { widths: _w, lrs: _l, seeds: _s, inits: _i, maxChunkElems: _m, batchAdapters: _b, ...protocol } = s;
   return protocol;
 }
 

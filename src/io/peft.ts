@@ -13,7 +13,7 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { read, tensor, type Tensor } from "../engine/index.ts";
 import { UserError } from "../core/errors.ts";
-import { flatten, getPath, isTensor, modulePaths, setPath, type Params } from "../core/tree.ts";
+import { flatten, getPath, isTensor, modulePaths, pathsWithChild, setPath, type Params } from "../core/tree.ts";
 import { matchesTarget, type LoraConfig } from "../lora/config.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { parsePeftConfig, peftConfigJson, type AdapterMeta } from "./peft-config.ts";
@@ -47,15 +47,8 @@ export interface SaveOptions extends AdapterMeta {
 }
 
 /** Paths of the LoRA-wrapped modules of a tree: subtrees holding both `lora_A` and `lora_B`. Borrows. */
-export function loraModulePaths(p: Params, prefix = ""): string[] {
-  const out: string[] = [];
-  if (p["lora_A"] !== undefined && p["lora_B"] !== undefined) out.push(prefix);
-  for (const [k, v] of Object.entries(p)) {
-    if (!isTensor(v) && k !== "lora_A" && k !== "lora_B") {
-      out.push(...loraModulePaths(v, prefix === "" ? k : `${prefix}.${k}`));
-    }
-  }
-  return out;
+export function loraModulePaths(p: Params): string[] {
+  return pathsWithChild(p, "lora_A");
 }
 
 function factor(p: Params, modulePath: string, which: "lora_A" | "lora_B"): Tensor {

@@ -2,7 +2,7 @@
 // (PEFT src/peft/tuners/lora/layer.py `Linear.merge` / `get_delta_weight`). A merged tree carries no
 // lora_A/lora_B, so every forward pass (with or without a LoRA context) uses W alone; the factors are
 // returned beside it, and `unmerge` subtracts the same ΔW and puts them back.
-import { flatten, getPath, isTensor, partition, combine, setPath, type Params } from "../core/tree.ts";
+import { flatten, getPath, isTensor, partition, combine, setPath, pathsWithChild, type Params } from "../core/tree.ts";
 import { np, type Tensor } from "../engine/index.ts";
 import { hasLora } from "./linear.ts";
 
@@ -20,12 +20,7 @@ export function deltaWeight(module: Params, s: number): Tensor {
 
 /** Module paths that carry LoRA factors, e.g. "layers.0" (the root module is ""). Borrows. */
 export function loraModulePaths(params: Params): string[] {
-  const out: string[] = [];
-  for (const [path] of flatten(params)) {
-    const m = /^(?:(.*)\.)?lora_A\.weight$/.exec(path);
-    if (m !== null) out.push(m[1] ?? "");
-  }
-  return out;
+  return pathsWithChild(params, "lora_A");
 }
 
 export interface Merged {

@@ -25,7 +25,11 @@ export const REPRODUCE_FLAGS = {
   quick: { kind: "bool", help: "a small grid (3 widths, 5 learning rates, 2 seeds, 30 steps), about a minute" },
   "log-every": { kind: "int", help: "write step rows every K steps", defaultText: "10" },
   workers: { kind: "int", help: "parallel worker processes (0 = in this process)", defaultText: "all cores" },
-  "save-state": { kind: "bool", help: "also save per-run replay files (not available yet)" },
+  "save-state": {
+    kind: "bool",
+    help: "also write per-run replay files (frozen weights, data, A₀/B₀, final PEFT adapter, run.json) to OUT/state; see docs/replay.md",
+  },
+  "one-at-a-time": { kind: "bool", help: "advanced, for benchmarks: train runs one per step call instead of batched (same results, slower)" },
 } as const satisfies FlagTable;
 
 export interface ReproduceConfig {
@@ -83,6 +87,7 @@ export function reproduceConfig(argv: readonly string[]): ReproduceConfig {
   if (f.optimizer !== undefined) partial.optimizer = f.optimizer as ToySpec["optimizer"];
   if (f.inits !== undefined) partial.inits = f.inits as InitScheme[];
   if (f["log-every"] !== undefined) partial.logEvery = f["log-every"] as number;
+  if (f["one-at-a-time"] === true) partial.batchAdapters = false;
   const workers = f.workers as number | undefined;
   if (workers !== undefined) check(workers >= 0, `--workers must be 0 or more, got ${workers}`);
   return {
@@ -102,18 +107,19 @@ export const reproduce: Command = {
     "",
     "Trains LoRA adapters on a toy teacher–student task over a grid of widths × learning rates ×",
     "seeds × inits, writes one row per observation to OUT/runs/*.jsonl (resumable: rerunning skips",
-    "finished runs), then fits the optimal learning rate's width exponent per init.",
+    "finished runs), then fits the optimal learning rate's width exponent per init. With --save-state,",
+    "every run also gets a replay folder OUT/state/<init>_n<width>_lr<lr>_s<seed>/ (docs/replay.md).",
     "",
     flagHelp(REPRODUCE_FLAGS),
   ].join("\n"),
   async run(argv) {
     const cfg = reproduceConfig(argv);
-    if (cfg.saveState) throw new UserError("--save-state is not available yet; rerun without it");
     const { spec } = cfg;
     const total = spec.widths.length * spec.seeds.length * spec.inits.length * spec.lrs.length;
     const bar = new ProgressBar(total, 1, "runs", { silent: cfg.json });
     const result = await runToySweep(spec, cfg.out, {
       ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
+      saveState: cfg.saveState,
       onProgress: (p) => bar.update(p.runsDone, p.workFraction),
     });
     bar.done(

@@ -1,0 +1,265 @@
+// Finetune USE-lite for sentence classification with LoRA (Init[A], Init[B] or any scheme) and a new
+// head `classifier` trained in full (PEFT modules_to_save), against a frozen-encoder linear probe.
+//
+// Randomness (style.md habit 5): root = key(seed); the split from fold(root, "split"), the --limit
+// subsample from fold(root, "limit"), the head from fold(root, "classifier"), the adapter from
+// fold(root, "adapter"), the batch order from fold(root, "order"). So runs that differ only in
+// `init` share data, order, base model and head, and the adapter init is the only difference.
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { UserError } from "../core/errors.ts";
+import * as prng from "../core/prng.ts";
+import type { Key } from "../core/prng.ts";
+import type { Params } from "../core/tree.ts";
+import { disposeTree } from "../engine/index.ts";
+import { saveAdapter } from "../io/peft.ts";
+import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../lora/config.ts";
+import { injectLora } from "../lora/inject.ts";
+import * as linear from "../nn/linear.ts";
+import { D_MODEL, embedSentence, encode, loadUseLite, loadUseLiteVocabulary, makeTokenizer, type UseLite } from "../models/use-lite/index.ts";
+import { adamw, linearSchedule } from "../optim/index.ts";
+import { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample } from "../train/data/index.ts";
+import { createTrainer } from "../train/trainer.ts";
+import * as clf from "./use-classifier.ts";
+
+export const USE_TASKS = ["sentiment", "spam"] as const;
+export type UseTask = (typeof USE_TASKS)[number];
+export const USE_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"] as const;
+
+export interface UseFinetuneSpec {
+  readonly task: UseTask;
+  readonly init: InitScheme;
+  readonly lr: number;
+  readonly epochs: number;
+  readonly r: number;
+  readonly loraAlpha: number;
+  readonly seed: number;
+  /** Train on a stratification-free random subsample of this many training examples. */
+  readonly limit?: number;
+  /** Evaluate on at most this many validation and test examples (a random subsample of each). */
+  readonly evalLimit?: number;
+  readonly batch: number;
+  /** Share of the steps spent warming up linearly (HF get_linear_schedule_with_warmup). */
+  readonly warmupFraction: number;
+  readonly weightDecay: number;
+}
+
+export const USE_FINETUNE_DEFAULTS: Omit<UseFinetuneSpec, "task" | "init" | "lr"> = {
+  epochs: 1,
+  r: 8,
+  loraAlpha: 8,
+  seed: 0,
+  batch: 32,
+  warmupFraction: 0.1,
+  weightDecay: 0.01,
+};
+
+export interface Metrics {
+  readonly accuracy: number;
+  readonly loss: number;
+}
+
+export interface SplitInfo {
+  readonly seed: number;
+  readonly fractions: { readonly validation: number; readonly test: number };
+  /** Sizes of the full splits, before --limit / --eval-limit. */
+  readonly full: { readonly train: number; readonly validation: number; readonly test: number };
+  /** Sizes used. */
+  readonly used: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly limit: number | null;
+  readonly evalLimit: number | null;
+}
+
+export interface UseFinetuneResult {
+  readonly spec: UseFinetuneSpec;
+  readonly lora: LoraConfig;
+  readonly validation: Metrics;
+  readonly test: Metrics;
+  readonly probe: { readonly validation: Metrics; readonly test: Metrics };
+  readonly examplesPerSecond: number;
+  readonly diverged: boolean;
+  /** Training loss per step (a non-finite last entry marks the divergence). */
+  readonly losses: number[];
+  readonly splits: SplitInfo;
+  readonly testPredictions: number[];
+  readonly testLogits: number[][];
+  readonly truncated: number;
+}
+
+/** The loaded task: examples split reproducibly from the seed, subsampled as the spec says. */
+export interface TaskData {
+  readonly dataset: TextDataset;
+  readonly train: readonly TextExample[];
+  readonly validation: readonly TextExample[];
+  readonly test: readonly TextExample[];
+  readonly splits: SplitInfo;
+}
+
+function loadTask(task: UseTask): TextDataset {
+  switch (task) {
+    case "sentiment":
+      return loadSentiment();
+    case "spam":
+      return loadSpam();
+    default: {
+      const never: never = task;
+      throw new UserError(`task "${String(never)}" is unknown; use one of ${USE_TASKS.join(", ")}`);
+    }
+  }
+}
+
+/** A random subsample of `n` examples kept in their original order (all of them if n ≥ length). */
+function subsample<T>(key: Key, xs: readonly T[], n: number | undefined): readonly T[] {
+  if (n === undefined || n >= xs.length) return xs;
+  const keep = Array.from(prng.permutation(key, xs.length)).slice(0, n).sort((a, b) => a - b);
+  return keep.map((i) => xs[i] as T);
+}
+
+export function taskData(spec: Pick<UseFinetuneSpec, "task" | "seed" | "limit" | "evalLimit">): TaskData {
+  const dataset = loadTask(spec.task);
+  const root = prng.key(spec.seed);
+  const fractions = { validation: 0.1, test: 0.1 };
+  const s = stratifiedSplit(prng.fold(root, "split"), dataset.examples, dataset.labels.length, fractions);
+  const train = subsample(prng.fold(root, "limit"), s.train, spec.limit);
+  const validation = subsample(prng.fold(root, "eval-validation"), s.validation, spec.evalLimit);
+  const test = subsample(prng.fold(root, "eval-test"), s.test, spec.evalLimit);
+  return {
+    dataset,
+    train,
+    validation,
+    test,
+    splits: {
+      seed: spec.seed,
+      fractions,
+      full: { train: s.sizes.train, validation: s.sizes.validation, test: s.sizes.test },
+      used: { train: train.length, validation: validation.length, test: test.length },
+      limit: spec.limit ?? null,
+      evalLimit: spec.evalLimit ?? null,
+    },
+  };
+}
+
+/** Tokenize and embed (frozen, exact, host) every example once. */
+export function cacheExamples(model: UseLite, examples: readonly TextExample[]): clf.Cached & { truncated: number } {
+  const tok = makeTokenizer(loadUseLiteVocabulary());
+  const { ids, truncated } = encode(tok, examples.map((e) => e.text));
+  return { rows: ids.map((s) => embedSentence(model.frozen, s)), labels: examples.map((e) => e.label), truncated };
+}
+
+export function useLoraConfig(spec: Pick<UseFinetuneSpec, "r" | "loraAlpha" | "init">): LoraConfig {
+  return loraConfig({
+    r: spec.r,
+    lora_alpha: spec.loraAlpha,
+    init_lora_weights: spec.init,
+    target_modules: [...USE_TARGET_MODULES],
+    modules_to_save: ["classifier"],
+  });
+}
+
+/** Encoder params + a new head [numLabels, 512] from fold(root, "classifier"). Consumes `encoder`. */
+export function withHead(encoder: Params, seed: number, numLabels: number): Params {
+  return { ...encoder, classifier: linear.init(prng.fold(prng.key(seed), "classifier"), D_MODEL, numLabels) };
+}
+
+export type Progress = (line: string) => void;
+
+/** Finetune, evaluate, probe; write the adapter and run.json to `outDir` when given. */
+export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, progress: Progress = () => {}): Promise<UseFinetuneResult> {
+  if (!(spec.lr > 0 && Number.isFinite(spec.lr))) throw new UserError(`lr must be a positive number, got ${spec.lr}`);
+  for (const k of ["epochs", "batch"] as const) {
+    if (!(Number.isInteger(spec[k]) && spec[k] > 0)) throw new UserError(`${k} must be a positive integer, got ${spec[k]}`);
+  }
+  for (const k of ["limit", "evalLimit"] as const) {
+    const v = spec[k];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new UserError(`${k} must be a positive integer, got ${v}`);
+  }
+  const cfg = useLoraConfig(spec);
+  const data = taskData(spec);
+  const numLabels = data.dataset.labels.length;
+  const model = await loadUseLite();
+  const train = cacheExamples(model, data.train);
+  const val = cacheExamples(model, data.validation);
+  const test = cacheExamples(model, data.test);
+  const truncated = train.truncated + val.truncated + test.truncated;
+  if (truncated > 0) progress(`note: ${truncated} sentences were longer than 128 tokens and were cut to their first 128`);
+  progress(`${spec.task}: train ${train.labels.length}, validation ${val.labels.length}, test ${test.labels.length}`);
+
+  // Baseline: the frozen encoder's embeddings, cached once, and a linear head trained on them.
+  const t0 = performance.now();
+  const embs = [];
+  for (const d of [train, val, test]) embs.push(await clf.embedAll(model.params, d, model.constants, spec.batch));
+  const [eTrain, eVal, eTest] = embs as [Float32Array, Float32Array, Float32Array];
+  const root = prng.key(spec.seed);
+  const probeRun = await clf.linearProbe(prng.fold(root, "classifier"), { emb: eTrain, labels: train.labels }, [eVal, eTest], numLabels);
+  const pv = clf.summarize(probeRun.logits[0] as number[][], val.labels);
+  const pt = clf.summarize(probeRun.logits[1] as number[][], test.labels);
+  progress(`probe: validation accuracy ${pv.accuracy.toFixed(4)}, test accuracy ${pt.accuracy.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  // Finetune: LoRA on the encoder, the head in full.
+  const inj = await injectLora(prng.fold(root, "adapter"), withHead(model.params, spec.seed, numLabels), cfg);
+  for (const w of inj.warnings) progress(`warning: ${w}`);
+  const ctx = clf.adapterContext(scaling(cfg));
+  const n = train.labels.length;
+  const stepsPerEpoch = Math.ceil(n / spec.batch);
+  const totalSteps = stepsPerEpoch * spec.epochs;
+  const schedule = linearSchedule({ lr: spec.lr, warmupSteps: Math.floor(spec.warmupFraction * totalSteps), totalSteps });
+  const trainer = createTrainer({
+    loss: (p, x, mask, y) => clf.crossEntropy(clf.logitsOf(p, x, mask, model.constants, ctx), y),
+    optimizer: adamw({ lr: schedule, weightDecay: spec.weightDecay }),
+    trainable: inj.trainable,
+  });
+  let state = trainer.init(inj.params);
+  const losses: number[] = [];
+  let diverged = false;
+  const tTrain = performance.now();
+  let seen = 0;
+  outer: for (let epoch = 0; epoch < spec.epochs; epoch++) {
+    const order = clf.epochOrder(prng.fold(root, "order"), epoch, n);
+    for (let s = 0; s < n; s += spec.batch) {
+      const idx = order.slice(s, s + spec.batch);
+      const { x, mask } = clf.batchOf(train, idx);
+      const out = await trainer.step(state, x, mask, clf.oneHot(train.labels, idx, numLabels));
+      state = out.state;
+      losses.push(out.loss);
+      seen += idx.length;
+      if (!Number.isFinite(out.loss)) {
+        diverged = true;
+        progress(`diverged: loss ${out.loss} at step ${state.step}`);
+        break outer;
+      }
+      if (state.step % 5 === 0 || state.step === totalSteps) {
+        const secs = (performance.now() - tTrain) / 1000;
+        progress(`step ${state.step}/${totalSteps} epoch ${epoch + 1} loss ${out.loss.toFixed(4)} (${(seen / secs).toFixed(1)} ex/s)`);
+      }
+    }
+  }
+  const examplesPerSecond = seen / ((performance.now() - tTrain) / 1000);
+  const params = trainer.params(state);
+  const ev = await clf.evaluate(params, val, numLabels, model.constants, ctx, spec.batch);
+  const et = await clf.evaluate(params, test, numLabels, model.constants, ctx, spec.batch);
+  progress(`finetuned: validation accuracy ${ev.accuracy.toFixed(4)}, test accuracy ${et.accuracy.toFixed(4)}`);
+
+  const result: UseFinetuneResult = {
+    spec,
+    lora: cfg,
+    validation: { accuracy: ev.accuracy, loss: ev.loss },
+    test: { accuracy: et.accuracy, loss: et.loss },
+    probe: { validation: { accuracy: pv.accuracy, loss: pv.loss }, test: { accuracy: pt.accuracy, loss: pt.loss } },
+    examplesPerSecond,
+    diverged,
+    losses,
+    splits: data.splits,
+    testPredictions: et.predictions,
+    testLogits: et.logits,
+    truncated,
+  };
+  if (outDir !== undefined) {
+    await saveAdapter(outDir, params, cfg, { base_model_name_or_path: "use-lite", task_type: "SEQ_CLS" });
+    await writeFile(path.join(outDir, RUN_FILE), JSON.stringify({ model: "use-lite", ...result }) + "\n");
+    progress(`saved the adapter and ${RUN_FILE} in ${outDir}`);
+  }
+  disposeTree(params);
+  return result;
+}
+
+export const RUN_FILE = "run.json";
