@@ -3,8 +3,9 @@
 // alike), prints the ratios, and writes bench/results.md. Each child reports the median of its own
 // repeats; the tables give the median over rounds.
 //
-//   node --import tsx bench/run.ts [--rounds 3] [--quick]
+//   node --import tsx bench/run.ts [--rounds 3] [--quick] [--only toy]
 //
+// --only PREFIX runs the configurations whose name starts with PREFIX (the other tables show –).
 // --quick (1 round, few repeats) only checks that every script runs; its numbers mean little.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +13,7 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { median, flag } from "./stats.ts";
 import { SIZES } from "./matmul.ts";
-import { toyConfigs } from "./toy.ts";
+import { toyConfigs, toyReport } from "./toy.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -20,11 +21,13 @@ const rounds = quick ? 1 : flag("rounds", 3);
 const reps = quick ? 2 : flag("reps", 8);
 const PY = "/usr/bin/python3"; // Debian's python3 with torch 1.13; the first python3 on PATH has none
 
-interface Config { name: string; command: string[]; env?: Record<string, string> }
+interface Config { name: string; command: string[]; env?: Record<string, string>; once?: boolean; timeoutMs?: number }
 type Result = Record<string, unknown> & { msPerStep?: number; gflops?: Record<string, number> };
 
 const node = (script: string, ...args: string[]): string[] => [process.execPath, "--import", "tsx", `bench/${script}`, ...args];
-const configs: Config[] = [
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt < 0 ? "" : String(process.argv[onlyAt + 1]);
+const allConfigs: Config[] = [
   { name: "peak", command: node("peak.ts") },
   { name: "matmul-1t", command: node("matmul.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
   { name: "matmul-2t", command: node("matmul.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "2" } },
@@ -33,12 +36,13 @@ const configs: Config[] = [
   // engine-notes §5: torch's best setting here is 1 torch thread with 2 OpenBLAS threads.
   { name: "block-torch-1t-blas2", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "2" } },
   { name: "block-torch-1t-blas1", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "1" } },
-  ...toyConfigs(),
+  ...toyConfigs({ quick, python: PY }),
 ];
+const configs = allConfigs.filter((c) => c.name.startsWith(only));
 
 function runChild(c: Config): Result {
   const out = execFileSync(c.command[0] as string, c.command.slice(1), {
-    cwd: root, env: { ...process.env, ...c.env }, encoding: "utf8", timeout: 600_000,
+    cwd: root, env: { ...process.env, ...c.env }, encoding: "utf8", timeout: c.timeoutMs ?? 600_000,
   });
   const line = out.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as Result;
@@ -50,6 +54,7 @@ const results = new Map<string, Result[]>(configs.map((c) => [c.name, []]));
 for (let round = 0; round < rounds; round++) {
   const order = configs.map((_, i) => configs[(i + round) % configs.length] as Config);
   for (const c of order) {
+    if (c.once === true && round > 0) continue;
     const t0 = performance.now();
     const r = runChild(c);
     results.get(c.name)?.push(r);
@@ -89,7 +94,7 @@ for (const [name, label] of [
 const loss = (name: string): number => med(name, (r) => r["loss1"] as number);
 lines.push("", `Cross-check, loss at step 1: jax-js ${loss("block-jax-1t").toPrecision(8)}, jax-js 2 threads ${loss("block-jax-2t").toPrecision(8)}, torch ${loss("block-torch-1t-blas1").toPrecision(8)}.`);
 lines.push(`2 threads vs 1 on the block step: ${fmt(jax1 / jax2, 2)}× (speed-up).`);
-lines.push("", "## Toy sweeps", "", configs.some((c) => c.name.startsWith("toy")) ? "(see toy rows above)" : "Not measured yet: see the placeholder in bench/toy.ts.");
+lines.push("", "## Toy sweeps", "", ...(configs.some((c) => c.name.startsWith("toy")) ? toyReport(all, quick) : ["Not measured in this run (--only)."]));
 
 const jaxVersion = (JSON.parse(readFileSync(`${root}/node_modules/@jax-js/jax/package.json`, "utf8")) as { version: string }).version;
 const sh = (cmd: string): string => { try { return execFileSync("sh", ["-c", cmd], { encoding: "utf8" }).trim(); } catch { return "unknown"; } };
@@ -99,7 +104,7 @@ const header = [
   `- machine: ${sh("lscpu | sed -n 's/^Model name: *//p'")}, ${os.cpus().length} CPUs (${sh("nproc")} online), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
   `- load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}`,
   `- versions: node ${process.version}, @jax-js/jax ${jaxVersion}, torch ${String(all("block-torch-1t-blas1")[0]?.["torch"] ?? "?")}, OpenBLAS (libopenblas0-pthread) ${sh("dpkg-query -W -f '${Version}' libopenblas0-pthread")}`,
-  `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up`, "",
+  `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up (toy children: see their section; whole-spec runs in round 1 only)${only === "" ? "" : `; only configurations starting with "${only}"`}`, "",
 ];
 const text = [...header, ...lines, ""].join("\n");
 writeFileSync(`${root}/bench/results.md`, text);

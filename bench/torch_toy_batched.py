@@ -10,7 +10,7 @@ lorascope records, which add about one [K·r,n]·[n,N] product per step).
 Prints one JSON line (bench/stats.ts protocol).
 """
 import torch
-from torch_toy_common import MAX_CHUNK_ELEMS, N, S, args, adapter_init, default_grid_runs, frozen, lr_grid, r, report, timed, DEFAULT_SEEDS, DEFAULT_WIDTHS
+from torch_toy_common import MAX_CHUNK_ELEMS, N, S, args, adapter_init, default_grid_runs, frozen, lr_grid, r, report, timed
 
 
 def setup(n, seed):
@@ -63,9 +63,9 @@ def main():
     if a.spec == "default":
         grid = default_grid_runs()
         per_width, t0 = {}, 0.0
-        for n in DEFAULT_WIDTHS:
+        for n in a.widths:
             tw = 0.0
-            for seed in DEFAULT_SEEDS:
+            for seed in a.seeds:
                 ts, fz = timed(lambda: setup(n, seed))
                 tt, _ = timed(lambda: train(fz, n, seed, grid, a.steps))
                 tw += ts + tt

@@ -24,10 +24,14 @@ def args(extra=None):
     ap.add_argument("--spec", default="", help="'default': the whole default reproduce grid")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--spec-widths", default="", help="with --spec default: replace its widths (quick checks only)")
+    ap.add_argument("--spec-seeds", type=int, default=0, help="with --spec default: replace its seed count (quick checks only)")
     if extra:
         extra(ap)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    a.widths = [int(w) for w in a.spec_widths.split(",")] if a.spec_widths else DEFAULT_WIDTHS
+    a.seeds = list(range(a.spec_seeds)) if a.spec_seeds else DEFAULT_SEEDS
     return a
 
 

@@ -11,7 +11,7 @@ Prints one JSON line (bench/stats.ts protocol).
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch_toy_common import N, S, args, adapter_init, default_grid_runs, frozen, lr_grid, r, report, timed, DEFAULT_SEEDS, DEFAULT_WIDTHS
+from torch_toy_common import N, S, args, adapter_init, default_grid_runs, frozen, lr_grid, r, report, timed
 
 
 class LoraLinear(nn.Module):
@@ -86,15 +86,15 @@ def main():
         k = a.measure or len(grid)
         picks = [grid[i * len(grid) // k] for i in range(k)]
         total, measured, per_width = 0.0, 0.0, {}
-        for n in DEFAULT_WIDTHS:
+        for n in a.widths:
             ts, fz = timed(lambda: setup(n, 0, cache))
             tr = sum(timed(lambda: one_run(fz, n, 0, init, lr, a.steps, cache))[0] for init, lr in picks)
             measured += ts + tr
-            est = len(DEFAULT_SEEDS) * (ts + tr * len(grid) / k)
+            est = len(a.seeds) * (ts + tr * len(grid) / k)
             per_width[n] = est
             total += est
         report({"bench": "toy-spec", "stack": "torch-loop" + ("-cached" if cache else ""), "wallS": total,
-                "extrapolated": k < len(grid) or len(DEFAULT_SEEDS) > 1, "measuredS": measured, "runsTimedPerWidth": k,
+                "extrapolated": k < len(grid) or len(a.seeds) > 1, "measuredS": measured, "runsTimedPerWidth": k,
                 "perWidthS": per_width}, a)
         return
     runs = lr_grid(a.runs)
