@@ -64,7 +64,7 @@ for (let round = 0; round < rounds; round++) {
 const loadAfter = load();
 
 const all = (name: string): Result[] => results.get(name) ?? [];
-const med = (name: string, pick: (r: Result) => number): number => median(all(name).map(pick));
+const med = (name: string, pick: (r: Result) => number): number => (all(name).length > 0 ? median(all(name).map(pick)) : NaN); // NaN: not run (--only)
 const gf = (name: string, n: number): number => med(name, (r) => r.gflops?.[n] ?? NaN);
 const ms = (name: string): number => med(name, (r) => r.msPerStep ?? NaN);
 const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : "–");
@@ -103,7 +103,7 @@ const header = [
   `Written by \`bench/run.ts\` on ${new Date().toISOString()}${quick ? " — **--quick run: checks the scripts only, the numbers mean little**" : ""}.`, "",
   `- machine: ${sh("lscpu | sed -n 's/^Model name: *//p'")}, ${os.cpus().length} CPUs (${sh("nproc")} online), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
   `- load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}`,
-  `- versions: node ${process.version}, @jax-js/jax ${jaxVersion}, torch ${String(all("block-torch-1t-blas1")[0]?.["torch"] ?? "?")}, OpenBLAS (libopenblas0-pthread) ${sh("dpkg-query -W -f '${Version}' libopenblas0-pthread")}`,
+  `- versions: node ${process.version}, @jax-js/jax ${jaxVersion}, torch ${String([...results.values()].flat().find((r) => typeof r["torch"] === "string")?.["torch"] ?? "?")}, OpenBLAS (libopenblas0-pthread) ${sh("dpkg-query -W -f '${Version}' libopenblas0-pthread")}`,
   `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up (toy children: see their section; whole-spec runs in round 1 only)${only === "" ? "" : `; only configurations starting with "${only}"`}`, "",
 ];
 const text = [...header, ...lines, ""].join("\n");

@@ -63,6 +63,10 @@ export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[
   }
   const shapes = s.widths.map((n) => `${chunking(s.runs, n).size * TOY.r}x${n}x${TOY.N}`).join(",");
   out.push({ name: "toy-floor", command: node("floor.ts", "--shapes", shapes), env: one });
+  // Per-stage times of one batched step at each width's chunk size (what the floor table is missing).
+  for (const n of s.widths) {
+    out.push({ name: `toy-stages-n${n}`, command: node("toy-stages.ts", "--width", String(n), "--k", String(chunking(s.runs, n).size), "--reps", opts.quick ? "1" : "5"), env: one, once: true });
+  }
   // Whole default spec, once. Quick: a 2-width, 1-seed, 3-step grid.
   const lsArgs = opts.quick ? ["--", "--widths", "64,128", "--seeds", "1", "--steps", "3"] : [];
   const pyArgs = opts.quick ? ["--spec-widths", "64,128", "--spec-seeds", "1", "--steps", "3"] : ["--steps", String(TOY.steps)];
@@ -113,7 +117,7 @@ export function toyReport(all: (name: string) => Result[], quick: boolean): stri
     L.push("");
   }
 
-  L.push("### Whole default `reproduce` spec (7 widths × 3 seeds × 32 runs, T = 50), run once", "");
+  L.push(quick ? "### Whole-spec stand-in (--quick: widths 64, 128, 1 seed, 3 steps; default lrs and inits), run once" : "### Whole default `reproduce` spec (7 widths × 3 seeds × 32 runs, T = 50), run once", "");
   L.push("| configuration | wall s | note |", "|---|---|---|");
   const ls = all("toy-spec-ls-batched")[0];
   L.push(`| lorascope batched: \`node bin/lorascope.js reproduce --out <tmp>\`, whole process (${ls ? "2 worker processes" : "?"}) | ${fmt(med("toy-spec-ls-batched", "wallS"))} | of which the sweep ${fmt(med("toy-spec-ls-batched", "sweepS"))} s; the rest is start-up, analysis, coord check and report |`);
@@ -136,6 +140,18 @@ export function toyReport(all: (name: string) => Result[], quick: boolean): stri
     const fl10 = (10 * TOY.r * E) / (rate * 1e9) * 1000;
     const meas = (1000 * med(`toy-n${n}-ls-batched`, "trainS")) / s.steps;
     L.push(`| ${n} | ${size} × ${chunks} | ${fmt(E / 1e6)} | ${fmt(bytes5)} | ${fmt(bytesMin, 2)} | ${fmt(rate)} | ${fmt(fl12)} | ${fmt(fl10)} | ${fmt(meas)} | ${fmt(meas / Math.max(bytes5, fl12), 2)} |`);
+  }
+  L.push("", "Per-stage times of one batched step (bench/toy-stages.ts, one chunk, random tensors, round 1 only), ms and ns per [K,N,n] element:", "");
+  const stageRuns = s.widths.map((n) => all(`toy-stages-n${n}`)[0]);
+  const keys = Object.keys((stageRuns.find((r) => r !== undefined)?.["ms"] ?? {}) as Record<string, number>);
+  L.push(`| stage | ${s.widths.map((n) => `n = ${n}, K = ${chunking(s.runs, n).size}: ms (ns/elem)`).join(" | ")} |`, `|---|${s.widths.map(() => "---").join("|")}|`);
+  for (const k of keys) {
+    const cells = stageRuns.map((r) => {
+      const v = ((r?.["ms"] ?? {}) as Record<string, number>)[k] ?? NaN;
+      const e = ((r?.["nsPerElement"] ?? {}) as Record<string, number>)[k] ?? NaN;
+      return `${fmt(v)} (${fmt(e, 2)})`;
+    });
+    L.push(`| ${k} | ${cells.join(" | ")} |`);
   }
   L.push("", "Measured ms/step includes the metrics at logged steps (every 10th) and the per-step RMS(Z_B) maximum; the floors assume the bytes and the FLOPs do not overlap (the larger of the two is the floor).");
   return L;

@@ -26,11 +26,15 @@ export type FromWorker =
   | { readonly type: "error"; readonly message: string };
 
 function send(m: FromWorker): void {
-  process.send?.(m);
+  // The parent may be gone (killed, interrupted): then there is nobody to tell.
+  if (process.connected) process.send?.(m);
 }
 
 async function serve(): Promise<void> {
   await initEngine({ threads: 1 });
+  // When the sweep's parent process goes away, the job in flight is abandoned (its rows were never
+  // renamed into place, so a rerun redoes it) and this worker leaves quietly.
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (m: ToWorker) => {
     if (m.type === "exit") {
       process.disconnect?.();

@@ -11,7 +11,7 @@ import { UserError } from "../core/errors.ts";
 import * as prng from "../core/prng.ts";
 import type { Key } from "../core/prng.ts";
 import type { Params } from "../core/tree.ts";
-import { disposeTree } from "../engine/index.ts";
+import { disposeTree, refTree } from "../engine/index.ts";
 import { saveAdapter } from "../io/peft.ts";
 import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../lora/config.ts";
 import { injectLora } from "../lora/inject.ts";
@@ -19,7 +19,7 @@ import * as linear from "../nn/linear.ts";
 import { D_MODEL, embedSentence, encode, loadUseLite, loadUseLiteVocabulary, makeTokenizer, type UseLite } from "../models/use-lite/index.ts";
 import { adamw, linearSchedule } from "../optim/index.ts";
 import { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample } from "../train/data/index.ts";
-import { createTrainer } from "../train/trainer.ts";
+import { createJitTrainer } from "../train/jit-trainer.ts";
 import * as clf from "./use-classifier.ts";
 
 export const USE_TASKS = ["sentiment", "spam"] as const;
@@ -163,6 +163,59 @@ export function withHead(encoder: Params, seed: number, numLabels: number): Para
 
 export type Progress = (line: string) => void;
 
+interface Prepared {
+  readonly data: TaskData;
+  /** Shared by every run of this process; runs take `refTree(model.params)`. */
+  readonly model: UseLite;
+  readonly train: clf.Cached;
+  readonly val: clf.Cached;
+  readonly test: clf.Cached;
+  readonly truncated: number;
+  readonly probe: { readonly validation: Metrics; readonly test: Metrics };
+  readonly probeSeconds: number;
+}
+
+let sharedModel: Promise<UseLite> | undefined;
+const preparedTasks = new Map<string, Promise<Prepared>>();
+
+/**
+ * The frozen side of a run, computed once per process and data spec: the encoder, the tokenized
+ * and embedded host rows of each split, and the linear probe (it depends only on the data and the
+ * seed). A sweep worker running several learning rates and inits of one seed pays for it once.
+ */
+function prepareTask(spec: UseFinetuneSpec): Promise<Prepared> {
+  const key = JSON.stringify([spec.task, spec.seed, spec.limit ?? null, spec.evalLimit ?? null, spec.batch]);
+  let p = preparedTasks.get(key);
+  if (p === undefined) {
+    p = (async () => {
+      const model = await (sharedModel ??= loadUseLite());
+      const data = taskData(spec);
+      const numLabels = data.dataset.labels.length;
+      const [train, val, test] = [data.train, data.validation, data.test].map((e) => cacheExamples(model, e)) as [ReturnType<typeof cacheExamples>, ReturnType<typeof cacheExamples>, ReturnType<typeof cacheExamples>];
+      // Baseline: the frozen encoder's embeddings and a linear head trained on them.
+      const t0 = performance.now();
+      const embs: Float32Array[] = [];
+      for (const d of [train, val, test]) embs.push(await clf.embedAll(model.params, d, model.constants, spec.batch));
+      const [eTrain, eVal, eTest] = embs as [Float32Array, Float32Array, Float32Array];
+      const probeRun = await clf.linearProbe(prng.fold(prng.key(spec.seed), "classifier"), { emb: eTrain, labels: train.labels }, [eVal, eTest], numLabels);
+      const pv = clf.summarize(probeRun.logits[0] as number[][], val.labels);
+      const pt = clf.summarize(probeRun.logits[1] as number[][], test.labels);
+      return {
+        data,
+        model,
+        train,
+        val,
+        test,
+        truncated: train.truncated + val.truncated + test.truncated,
+        probe: { validation: { accuracy: pv.accuracy, loss: pv.loss }, test: { accuracy: pt.accuracy, loss: pt.loss } },
+        probeSeconds: (performance.now() - t0) / 1000,
+      };
+    })();
+    preparedTasks.set(key, p);
+  }
+  return p;
+}
+
 /** Finetune, evaluate, probe; write the adapter and run.json to `outDir` when given. */
 export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, progress: Progress = () => {}): Promise<UseFinetuneResult> {
   if (!(spec.lr > 0 && Number.isFinite(spec.lr))) throw new UserError(`lr must be a positive number, got ${spec.lr}`);
@@ -174,37 +227,27 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new UserError(`${k} must be a positive integer, got ${v}`);
   }
   const cfg = useLoraConfig(spec);
-  const data = taskData(spec);
+  const { data, model, train, val, test, truncated, probe, probeSeconds } = await prepareTask(spec);
   const numLabels = data.dataset.labels.length;
-  const model = await loadUseLite();
-  const train = cacheExamples(model, data.train);
-  const val = cacheExamples(model, data.validation);
-  const test = cacheExamples(model, data.test);
-  const truncated = train.truncated + val.truncated + test.truncated;
   if (truncated > 0) progress(`note: ${truncated} sentences were longer than 128 tokens and were cut to their first 128`);
   progress(`${spec.task}: train ${train.labels.length}, validation ${val.labels.length}, test ${test.labels.length}`);
-
-  // Baseline: the frozen encoder's embeddings, cached once, and a linear head trained on them.
-  const t0 = performance.now();
-  const embs = [];
-  for (const d of [train, val, test]) embs.push(await clf.embedAll(model.params, d, model.constants, spec.batch));
-  const [eTrain, eVal, eTest] = embs as [Float32Array, Float32Array, Float32Array];
+  const pv = probe.validation;
+  const pt = probe.test;
+  progress(`probe: validation accuracy ${pv.accuracy.toFixed(4)}, test accuracy ${pt.accuracy.toFixed(4)} (${probeSeconds.toFixed(1)} s)`);
   const root = prng.key(spec.seed);
-  const probeRun = await clf.linearProbe(prng.fold(root, "classifier"), { emb: eTrain, labels: train.labels }, [eVal, eTest], numLabels);
-  const pv = clf.summarize(probeRun.logits[0] as number[][], val.labels);
-  const pt = clf.summarize(probeRun.logits[1] as number[][], test.labels);
-  progress(`probe: validation accuracy ${pv.accuracy.toFixed(4)}, test accuracy ${pt.accuracy.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
   // Finetune: LoRA on the encoder, the head in full.
-  const inj = await injectLora(prng.fold(root, "adapter"), withHead(model.params, spec.seed, numLabels), cfg);
+  const inj = await injectLora(prng.fold(root, "adapter"), withHead(refTree(model.params), spec.seed, numLabels), cfg);
   for (const w of inj.warnings) progress(`warning: ${w}`);
   const ctx = clf.adapterContext(scaling(cfg));
   const n = train.labels.length;
   const stepsPerEpoch = Math.ceil(n / spec.batch);
   const totalSteps = stepsPerEpoch * spec.epochs;
   const schedule = linearSchedule({ lr: spec.lr, warmupSteps: Math.floor(spec.warmupFraction * totalSteps), totalSteps });
-  const trainer = createTrainer({
-    loss: (p, x, mask, y) => clf.crossEntropy(clf.logitsOf(p, x, mask, model.constants, ctx), y),
+  // One jitted step per [batch, bucket] shape (at most 4 traces); the last batch of an epoch is
+  // padded to the full batch size with weight-0 rows instead of compiling a new shape.
+  const trainer = createJitTrainer({
+    loss: (p, x, mask, y, w) => clf.weightedCrossEntropy(clf.logitsOf(p, x, mask, model.constants, ctx), y, w),
     optimizer: adamw({ lr: schedule, weightDecay: spec.weightDecay }),
     trainable: inj.trainable,
   });
@@ -214,11 +257,9 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const tTrain = performance.now();
   let seen = 0;
   outer: for (let epoch = 0; epoch < spec.epochs; epoch++) {
-    const order = clf.epochOrder(prng.fold(root, "order"), epoch, n);
-    for (let s = 0; s < n; s += spec.batch) {
-      const idx = order.slice(s, s + spec.batch);
-      const { x, mask } = clf.batchOf(train, idx);
-      const out = await trainer.step(state, x, mask, clf.oneHot(train.labels, idx, numLabels));
+    for (const idx of clf.bucketedBatches(prng.fold(root, "order"), epoch, train, spec.batch)) {
+      const { x, mask, weight } = clf.batchOf(train, idx, spec.batch);
+      const out = await trainer.step(state, x, mask, clf.oneHot(train.labels, idx, numLabels, spec.batch), weight);
       state = out.state;
       losses.push(out.loss);
       seen += idx.length;
@@ -244,7 +285,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
     lora: cfg,
     validation: { accuracy: ev.accuracy, loss: ev.loss },
     test: { accuracy: et.accuracy, loss: et.loss },
-    probe: { validation: { accuracy: pv.accuracy, loss: pv.loss }, test: { accuracy: pt.accuracy, loss: pt.loss } },
+    probe,
     examplesPerSecond,
     diverged,
     losses,

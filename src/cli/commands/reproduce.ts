@@ -117,10 +117,26 @@ export const reproduce: Command = {
     const { spec } = cfg;
     const total = spec.widths.length * spec.seeds.length * spec.inits.length * spec.lrs.length;
     const bar = new ProgressBar(total, 1, "runs", { silent: cfg.json });
+    // Ctrl-C or kill: finished jobs are already on disk (written atomically), the ones in flight are
+    // dropped; say so in one line and leave with the conventional 130 (the workers are stopped by the
+    // runner's exit hook).
+    let saved = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.stderr.write(
+        `\nlorascope reproduce: interrupted (${signal}); ${saved} of ${total} runs are saved in ${path.join(cfg.out, "runs")}; ` +
+          "run the same command again to resume.\n",
+      );
+      process.exit(130);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const result = await runToySweep(spec, cfg.out, {
       ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
       saveState: cfg.saveState,
-      onProgress: (p) => bar.update(p.runsDone, p.workFraction),
+      onProgress: (p) => {
+        saved = p.runsDone;
+        bar.update(p.runsDone, p.workFraction);
+      },
     });
     bar.done(
       cfg.json

@@ -1,0 +1,127 @@
+// The USE-lite finetuning sweep: learning rate × adapter init × seed, one finetune per cell, run on
+// a pool of single-threaded child processes (worker-pool.ts). Each finished run is one JSON row,
+// OUT/runs/<id>.json, written atomically, so a killed sweep loses only the runs in flight and a rerun
+// skips every run whose row exists. Jobs go out seed-major: a worker that gets several runs of one
+// seed reuses that seed's embedded data and linear probe (use-finetune.ts, prepareTask).
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { UseRunRow } from "../analysis/use-sweep.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import type { InitScheme } from "../lora/config.ts";
+import { USE_FINETUNE_DEFAULTS, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
+import { runPool } from "./worker-pool.ts";
+
+export interface UseSweepSpec {
+  readonly task: UseTask;
+  readonly lrs: readonly number[];
+  readonly inits: readonly InitScheme[];
+  /** Seeds 0 … seeds − 1. */
+  readonly seeds: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly limit?: number;
+  readonly evalLimit?: number;
+}
+
+/** One cell of the grid, as sent to a worker. */
+export interface UseSweepJob {
+  readonly spec: UseFinetuneSpec;
+  /** Where the row goes. */
+  readonly file: string;
+}
+
+export const runsDir = (outDir: string): string => path.join(outDir, "runs");
+
+export function runId(init: string, lr: number, seed: number): string {
+  return `${init}-lr${lr}-seed${seed}`;
+}
+
+/** The grid's finetune specs, seed-major. */
+export function sweepRuns(s: UseSweepSpec): UseFinetuneSpec[] {
+  const out: UseFinetuneSpec[] = [];
+  for (let seed = 0; seed < s.seeds; seed++) {
+    for (const init of s.inits) {
+      for (const lr of s.lrs) {
+        out.push({
+          ...USE_FINETUNE_DEFAULTS,
+          task: s.task,
+          init,
+          lr,
+          seed,
+          epochs: s.epochs,
+          batch: s.batch,
+          ...(s.limit === undefined ? {} : { limit: s.limit }),
+          ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The rows of this grid found in OUT/runs (temp files and other grids' rows are ignored). */
+export function readRows(outDir: string, s: UseSweepSpec): UseRunRow[] {
+  const wanted = new Set(sweepRuns(s).map((r) => `${runId(r.init, r.lr, r.seed)}.json`));
+  const dir = runsDir(outDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => wanted.has(f))
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as UseRunRow);
+}
+
+export interface UseSweepResult {
+  readonly rows: UseRunRow[];
+  readonly runsTotal: number;
+  readonly runsSkipped: number;
+  readonly seconds: number;
+}
+
+/** Run (or finish) the sweep into `outDir`. `workers` 0 runs in this process (tests, debugging). */
+export async function runUseSweep(
+  s: UseSweepSpec,
+  outDir: string,
+  opts: { workers?: number; onRun?: (done: number, total: number) => void } = {},
+): Promise<UseSweepResult> {
+  const t0 = performance.now();
+  mkdirSync(runsDir(outDir), { recursive: true });
+  await writeFileAtomic(path.join(outDir, "sweep.json"), JSON.stringify(s, null, 2) + "\n");
+  const all = sweepRuns(s);
+  const jobs: UseSweepJob[] = all
+    .map((spec) => ({ spec, file: path.join(runsDir(outDir), `${runId(spec.init, spec.lr, spec.seed)}.json`) }))
+    .filter((j) => !existsSync(j.file));
+  const runsSkipped = all.length - jobs.length;
+  let done = runsSkipped;
+  const onDone = () => opts.onRun?.(++done, all.length);
+  const workers = Math.min(opts.workers ?? os.availableParallelism(), jobs.length);
+  if (workers === 0) {
+    for (const job of jobs) {
+      await runSweepJob(job);
+      onDone();
+    }
+  } else {
+    await runPool(new URL("./use-sweep-worker.ts", import.meta.url), jobs, workers, onDone);
+  }
+  return { rows: readRows(outDir, s), runsTotal: all.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** One cell: finetune, then write its row atomically. */
+export async function runSweepJob(job: UseSweepJob): Promise<void> {
+  const { runUseFinetune } = await import("./use-finetune.ts");
+  const r = await runUseFinetune(job.spec);
+  const row: UseRunRow & Record<string, unknown> = {
+    init: r.spec.init,
+    lr: r.spec.lr,
+    seed: r.spec.seed,
+    diverged: r.diverged,
+    validation: r.validation,
+    test: r.test,
+    probe: r.probe,
+    examplesPerSecond: r.examplesPerSecond,
+    task: r.spec.task,
+    spec: r.spec,
+    splits: r.splits,
+    finalLoss: r.losses.at(-1) ?? null,
+  };
+  await writeFileAtomic(job.file, JSON.stringify(row) + "\n");
+}
