@@ -49,3 +49,33 @@ test("bad flags are one-sentence user errors", () => {
     );
   }
 });
+
+test("reproduce --json ends with the summary object and writes the report", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { mkdtempSync, existsSync, rmSync } = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const out = mkdtempSync(path.join(os.tmpdir(), "lorascope-json-"));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ["bin/lorascope.js", "reproduce", "--widths", "16,32,64", "--lrs", "1e-3:1e-1:4", "--seeds", "2", "--steps", "8",
+        "--workers", "0", "--out", out, "--json"],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    const summary = JSON.parse(lines[lines.length - 1] as string) as Record<string, Record<string, unknown>>;
+    for (const key of ["slope", "slopeCI", "optimalLr", "bestLoss", "stableLr", "stableSlope", "stableSlopeCI", "rmsZAatOptimum", "diverged", "test"]) {
+      assert.ok(key in summary, `missing "${key}"`);
+    }
+    assert.deepEqual(Object.keys(summary["optimalLr"] as object).sort(), ["init-a", "init-b"]);
+    assert.deepEqual(Object.keys((summary["optimalLr"] as Record<string, object>)["init-a"] as object).sort(), ["16", "32", "64"]);
+    assert.equal(typeof (summary["slope"] as Record<string, unknown>)["init-a"], "number");
+    for (const f of ["index.html", "summary.md", "spec.json", "figures/fig-a.svg", "figures/fig-f.svg"]) {
+      assert.ok(existsSync(path.join(out, f)), `${f} was not written`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,5 @@
 // The result of analyzing one sweep: plain data, JSON-serialisable (NaN/∞ become null there).
+import type { TransferPoint } from "./transfer.ts";
 
 export interface AnalysisOptions {
   /** Max RMS(Z_B) of a stable run for the stability edge (default 1.0). */
@@ -59,14 +60,7 @@ export interface OptimumCell {
   readonly seeds: number;
 }
 
-export interface TransferPointOut {
-  readonly width: number;
-  readonly measured: number;
-  readonly predicted: number;
-  readonly logRatio: number;
-  readonly theoryPredicted: number;
-  readonly theoryLogRatio: number;
-}
+export type TransferPointOut = TransferPoint;
 
 export interface CriterionAnalysis {
   readonly cells: OptimumCell[];

@@ -5,5 +5,6 @@ import { evaluate } from "./commands/evaluate.ts";
 import { finetune } from "./commands/finetune.ts";
 import { inspect } from "./commands/inspect.ts";
 import { reproduce } from "./commands/reproduce.ts";
+import { sweep } from "./commands/sweep.ts";
 
-export const commands: Command[] = [coordCheckCommand, evaluate, finetune, inspect, reproduce];
+export const commands: Command[] = [coordCheckCommand, evaluate, finetune, inspect, reproduce, sweep];

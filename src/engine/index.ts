@@ -4,3 +4,4 @@ export type { Tensor, JsTree } from "./jax.ts";
 export { initEngine, engineThreads, type EngineOptions } from "./init.ts";
 export { tensor, zeros, full, scalar, read, readScalar, shapeOf, numel, type Shape } from "./host.ts";
 export { refTree, disposeTree, trackAllocations, liveBuffers } from "./ownership.ts";
+export { profileKernels, type KernelTiming } from "./profile.ts";

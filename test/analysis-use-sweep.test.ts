@@ -1,0 +1,50 @@
+// η* per init on validation accuracy, test accuracy at η* over seeds, the probe once per seed: on
+// synthetic rows where validation and test disagree, so choosing on test would give another answer.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { analyzeUseSweep, formatUseSweep, meanStd, useSweepJson, type UseRunRow } from "../src/analysis/use-sweep.ts";
+
+function row(init: string, lr: number, seed: number, val: number, tst: number, diverged = false): UseRunRow {
+  const probe = { validation: { accuracy: 0.7 }, test: { accuracy: 0.7 + 0.02 * seed } };
+  return { init, lr, seed, diverged, validation: { accuracy: val }, test: { accuracy: tst }, probe, examplesPerSecond: 1 };
+}
+
+const rows: UseRunRow[] = [
+  // init-a: best validation at 1e-3 (mean 0.85), best test at 3e-3: η* must be 1e-3.
+  row("init-a", 1e-3, 0, 0.84, 0.80),
+  row("init-a", 1e-3, 1, 0.86, 0.84),
+  row("init-a", 3e-3, 0, 0.80, 0.90),
+  row("init-a", 3e-3, 1, 0.82, 0.90),
+  // init-b: 3e-3 wins on validation; 1e-2 diverged once with a high validation accuracy in the other seed.
+  row("init-b", 1e-3, 0, 0.70, 0.71),
+  row("init-b", 1e-3, 1, 0.72, 0.73),
+  row("init-b", 3e-3, 0, 0.88, 0.86),
+  row("init-b", 3e-3, 1, 0.88, 0.88),
+  row("init-b", 1e-2, 0, 0.95, 0.95, true),
+  row("init-b", 1e-2, 1, 0.95, 0.95),
+];
+
+test("η* is chosen on validation accuracy; a diverged run counts as 0", () => {
+  const s = analyzeUseSweep(rows);
+  assert.deepEqual(s.optimalLr, { "init-a": 1e-3, "init-b": 3e-3 });
+  assert.ok(Math.abs((s.bestAccuracy["init-a"]?.mean as number) - 0.82) < 1e-12);
+  assert.ok(Math.abs((s.bestAccuracy["init-a"]?.std as number) - Math.SQRT2 * 0.02) < 1e-12);
+  assert.ok(Math.abs((s.bestAccuracy["init-b"]?.mean as number) - 0.87) < 1e-12);
+  const diverged = s.grid.find((g) => g.init === "init-b" && g.lr === 1e-2);
+  assert.equal(diverged?.diverged, 1);
+});
+
+test("the probe is one value per seed, and the JSON line has the documented keys", () => {
+  const s = analyzeUseSweep(rows);
+  assert.equal(s.probe.n, 2);
+  assert.ok(Math.abs(s.probe.mean - 0.71) < 1e-12);
+  const j = JSON.parse(useSweepJson(s)) as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.keys(j), ["optimalLr", "bestAccuracy", "probe"]);
+  assert.deepEqual(Object.keys(j["bestAccuracy"]?.["init-a"] as object), ["mean", "std"]);
+  assert.match(formatUseSweep(s, "t"), /init-a: η\* = 0\.001/);
+});
+
+test("meanStd: sample std, 0 for one value", () => {
+  assert.deepEqual(meanStd([0.5]), { mean: 0.5, std: 0, n: 1 });
+  assert.ok(Math.abs(meanStd([1, 2, 3, 4]).std - Math.sqrt(5 / 3)) < 1e-12);
+});
