@@ -3,18 +3,11 @@
 // averaged over seeds (test accuracy never chooses anything); the init's accuracy is the test
 // accuracy at that η*, as mean and sample standard deviation over seeds. The frozen-encoder linear
 // probe is the baseline, summarised the same way.
+import type { UseRunRow } from "../experiments/rows.ts";
+
+export type { UseRunRow };
 
 /** One finished finetune, as the sweep stores it (OUT/runs/<id>.json). */
-export interface UseRunRow {
-  readonly init: string;
-  readonly lr: number;
-  readonly seed: number;
-  readonly diverged: boolean;
-  readonly validation: { readonly accuracy: number };
-  readonly test: { readonly accuracy: number };
-  readonly probe: { readonly validation: { readonly accuracy: number }; readonly test: { readonly accuracy: number } };
-  readonly examplesPerSecond: number;
-}
 
 export interface MeanStd {
   readonly mean: number;

@@ -5,3 +5,4 @@ export { initEngine, engineThreads, type EngineOptions } from "./init.ts";
 export { tensor, zeros, full, scalar, read, readScalar, shapeOf, numel, type Shape } from "./host.ts";
 export { refTree, disposeTree, trackAllocations, liveBuffers } from "./ownership.ts";
 export { profileKernels, type KernelTiming } from "./profile.ts";
+export { withDerivative } from "./derivative.ts";

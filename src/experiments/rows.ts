@@ -53,3 +53,15 @@ export type Row = StepRow | FinalRow;
 export function runId(k: RunKey): string {
   return `${k.init}|n=${k.width}|lr=${k.lr.toPrecision(6)}|seed=${k.seed}`;
 }
+
+/** One finished sentence-encoder finetune of a `lorascope sweep` (one JSON file per run). */
+export interface UseRunRow {
+  readonly init: string;
+  readonly lr: number;
+  readonly seed: number;
+  readonly diverged: boolean;
+  readonly validation: { readonly accuracy: number };
+  readonly test: { readonly accuracy: number };
+  readonly probe: { readonly validation: { readonly accuracy: number }; readonly test: { readonly accuracy: number } };
+  readonly examplesPerSecond: number;
+}

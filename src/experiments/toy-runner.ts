@@ -2,18 +2,17 @@
 // skipped, the rest are grouped into (width, seed) jobs and spread over child processes, one
 // single-threaded engine each. Returns every row of the grid's runs. With `saveState`, each job also
 // writes its replay files (toy-state.ts), and a run counts as finished only once they exist too.
-import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { runId, type Row } from "./rows.ts";
 import { gridRuns, jobCost, jobId, pendingJobs } from "./toy-grid.ts";
 import { runToyJob, type ToyJob } from "./toy-job.ts";
 import { protocolHash, type ToySpec } from "./toy-spec.ts";
 import { hasToyState, writeToyJobState } from "./toy-state.ts";
 import { cleanTemps, finishedRuns, readJobFile, readStoredRows, runsDir, writeAtomic, writeJobFile } from "./toy-store.ts";
-import type { FromWorker, ToWorker } from "./toy-worker.ts";
+import type { ToyWorkerJob } from "./toy-worker.ts";
+import { runPool } from "./worker-pool.ts";
 
 export interface SweepProgress {
   readonly runsDone: number;
@@ -38,13 +37,8 @@ export interface SweepResult {
   readonly seconds: number;
 }
 
-function workerCommand(): { file: string; execArgv: string[] } {
-  const file = fileURLToPath(new URL("./toy-worker.ts", import.meta.url));
-  return { file, execArgv: ["--import", import.meta.resolve("tsx")] };
-}
-
 /** Run `jobs` on `count` child processes; resolves when all are written, rejects on a worker error. */
-async function runInChildren(
+function runInChildren(
   spec: ToySpec,
   jobs: ToyJob[],
   fileOf: (j: ToyJob) => string,
@@ -52,47 +46,11 @@ async function runInChildren(
   count: number,
   onJob: (job: ToyJob, fraction: number, done: boolean) => void,
 ): Promise<void> {
-  const queue = [...jobs];
-  const { file, execArgv } = workerCommand();
-  const children: ChildProcess[] = [];
-  const stopAll = () => {
-    for (const c of children) if (c.exitCode === null) c.kill();
-  };
-  process.once("exit", stopAll);
-  try {
-    await Promise.all(
-      Array.from({ length: Math.min(count, jobs.length) }, () => {
-        const child = fork(file, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-        children.push(child);
-        return new Promise<void>((resolve, reject) => {
-          let current: ToyJob | undefined;
-          const next = () => {
-            current = queue.shift();
-            if (current === undefined) {
-              child.send({ type: "exit" } satisfies ToWorker);
-              resolve();
-              return;
-            }
-            child.send({ type: "job", spec, job: current, file: fileOf(current), stateOut } satisfies ToWorker);
-          };
-          child.on("message", (m: FromWorker) => {
-            if (m.type === "ready") next();
-            else if (m.type === "progress" && current !== undefined) onJob(current, m.fraction, false);
-            else if (m.type === "done" && current !== undefined) {
-              onJob(current, 1, true);
-              next();
-            } else if (m.type === "error") reject(new Error(`a sweep worker failed: ${m.message}`));
-          });
-          child.on("exit", (code) => {
-            if (current !== undefined && code !== 0) reject(new Error(`a sweep worker exited with code ${code}`));
-          });
-        });
-      }),
-    );
-  } finally {
-    process.removeListener("exit", stopAll);
-    stopAll();
-  }
+  const work: ToyWorkerJob[] = jobs.map((job) => ({ spec, job, file: fileOf(job), stateOut }));
+  return runPool(new URL("./toy-worker.ts", import.meta.url), work, count, {
+    onProgress: (w, fraction) => onJob(w.job, fraction, false),
+    onDone: (w) => onJob(w.job, 1, true),
+  });
 }
 
 /** Rewrite this protocol's job files without the rows of `ids` (a file left empty is removed). */

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { UseRunRow } from "../analysis/use-sweep.ts";
+import type { UseRunRow } from "./rows.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { InitScheme } from "../lora/config.ts";
 import { USE_FINETUNE_DEFAULTS, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
@@ -100,7 +100,7 @@ export async function runUseSweep(
       onDone();
     }
   } else {
-    await runPool(new URL("./use-sweep-worker.ts", import.meta.url), jobs, workers, onDone);
+    await runPool(new URL("./use-sweep-worker.ts", import.meta.url), jobs, workers, { onDone });
   }
   return { rows: readRows(outDir, s), runsTotal: all.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
 }

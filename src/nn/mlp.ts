@@ -4,7 +4,8 @@
 import type { Params } from "../core/tree.ts";
 import * as prng from "../core/prng.ts";
 import type { Key } from "../core/prng.ts";
-import { jnn, np, type Tensor } from "../engine/index.ts";
+import type { Tensor } from "../engine/index.ts";
+import { relu, tanh, gelu } from "./activation.ts";
 import { at, type Ctx } from "./context.ts";
 import * as linear from "./linear.ts";
 
@@ -35,12 +36,13 @@ export function init(key: Key, cfg: MlpConfig): MlpParams {
 
 function activate(kind: Activation, x: Tensor): Tensor {
   switch (kind) {
+    // nn/activation.ts: jax-js's values, with a backward jit keeps out of the next matmul's loop
     case "relu":
-      return jnn.relu(x);
+      return relu(x);
     case "tanh":
-      return np.tanh(x);
+      return tanh(x);
     case "gelu":
-      return jnn.gelu(x);
+      return gelu(x);
     case "identity":
       return x;
     default: {
