@@ -44,6 +44,10 @@ async function main(): Promise<void> {
   const wall = performance.now() - t0;
   const sum = kernels.reduce((a, k) => a + k.ms, 0);
   console.log(`step wall ${wall.toFixed(1)} ms, ${kernels.length} kernels dispatched, kernel time ${sum.toFixed(1)} ms`);
+  // The forward ends with the loss: the one kernel that sums all N·d squared errors to a scalar.
+  const lossAt = kernels.findIndex((k) => k.reduction === `Add:${1024 * 256}`);
+  const part = (ks: KernelTiming[]): string => `${ks.length} kernels, ${ks.reduce((a, k) => a + k.ms, 0).toFixed(1)} ms`;
+  console.log(`forward (to the loss): ${part(kernels.slice(0, lossAt + 1))}; backward + AdamW: ${part(kernels.slice(lossAt + 1))}`);
   const groups = new Map<string, { n: number; ms: number }>();
   for (const k of kernels) {
     const g = groups.get(kernelKind(k)) ?? { n: 0, ms: 0 };
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nslowest ${top} kernels (dispatch index, ms, kind, expression head):`);
   const ranked = kernels.map((k, i) => ({ k, i })).sort((a, b) => b.k.ms - a.k.ms).slice(0, top);
-  for (const { k, i } of ranked) console.log(`#${i} ${k.ms.toFixed(2)} ${kernelKind(k)} ${k.exp.slice(0, 160)}`);
+  for (const { k, i } of ranked) console.log(`#${i} ${k.ms.toFixed(2)} ${kernelKind(k)} ${k.exp.slice(0, Number(process.env["EXP_CHARS"] ?? 160))}`);
 }
 
 await main();

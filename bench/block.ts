@@ -5,6 +5,7 @@
 //
 //   node --import tsx bench/block.ts [--reps 10] [--warmup 2]
 import { initEngine, engineThreads, np, jnn, jit, valueAndGrad, tensor, read, blockUntilReady, refTree, type Tensor } from "../src/engine/index.ts";
+import { gelu } from "../src/nn/activation.ts";
 import { median, pattern, flag, report } from "./stats.ts";
 
 export const BLOCK = { d: 256, heads: 4, T: 128, batch: 8, mlp: 1024, r: 8, alpha: 16 } as const;
@@ -72,7 +73,8 @@ export function blockLoss(lora: Lora, f: Frozen, x: Tensor, target: Tensor, mask
   const merged = att.transpose([0, 2, 1, 3]).reshape([N, d]); // [B,H,T,dh] → [N,d]
   const x1 = x.add(loraLinear(merged, f.Wo, lora.oA, lora.oB)); // [N,d]
   const h2 = layerNorm(x1.ref, f.g2, f.be2);
-  const up = jnn.gelu(np.matmul(h2, f.W1.transpose()).add(f.b1)); // [N,d]·[d,mlp] → [N,mlp]
+  // nn's gelu: same values as jnn.gelu, backward one multiply (src/nn/activation.ts, bench/NOTES.md)
+  const up = gelu(np.matmul(h2, f.W1.transpose()).add(f.b1)); // [N,d]·[d,mlp] → [N,mlp]
   const y = x1.add(np.matmul(up, f.W2.transpose()).add(f.b2)); // [N,mlp]·[mlp,d] → [N,d]
   return np.square(y.sub(target)).mean();
 }

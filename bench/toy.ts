@@ -72,6 +72,9 @@ export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[
   const pyArgs = opts.quick ? ["--spec-widths", "64,128", "--spec-seeds", "1", "--steps", "3"] : ["--steps", String(TOY.steps)];
   const long = { once: true, timeoutMs: 1_800_000 };
   out.push({ name: "toy-spec-ls-batched", command: node("toy-spec-run.ts", ...lsArgs), ...long });
+  // "Before batching": the same command with every run trained on its own (frozen H, C still shared per job).
+  const singleArgs = lsArgs.length > 0 ? [...lsArgs, "--one-at-a-time"] : ["--", "--one-at-a-time"];
+  out.push({ name: "toy-spec-ls-single", command: node("toy-spec-run.ts", ...singleArgs), ...long });
   out.push({ name: "toy-spec-torch-batched-blas2", command: py("torch_toy_batched.py", "--spec", "default", ...pyArgs), env: { OPENBLAS_NUM_THREADS: "2" }, ...long });
   out.push({ name: "toy-spec-torch-loop-blas2", command: py("torch_toy_loop.py", "--spec", "default", "--measure", "2", ...pyArgs), env: { OPENBLAS_NUM_THREADS: "2" }, ...long });
   return out;
@@ -121,9 +124,10 @@ export function toyReport(all: (name: string) => Result[], quick: boolean): stri
   L.push("| configuration | wall s | note |", "|---|---|---|");
   const ls = all("toy-spec-ls-batched")[0];
   L.push(`| lorascope batched: \`node bin/lorascope.js reproduce --out <tmp>\`, whole process (${ls ? "2 worker processes" : "?"}) | ${fmt(med("toy-spec-ls-batched", "wallS"))} | of which the sweep ${fmt(med("toy-spec-ls-batched", "sweepS"))} s; the rest is start-up, analysis, coord check and report |`);
-  L.push(`| torch batched, 1 process, torch 1 thread / BLAS 2 | ${fmt(med("toy-spec-torch-batched-blas2", "wallS"))} | measured; sweep only (no analysis), excludes interpreter start and \`import torch\` |`);
+  L.push(`| lorascope one at a time (\`--one-at-a-time\`: every run trained alone), whole process | ${fmt(med("toy-spec-ls-single", "wallS"))} | of which the sweep ${fmt(med("toy-spec-ls-single", "sweepS"))} s; batched is ${fmt(med("toy-spec-ls-single", "wallS") / med("toy-spec-ls-batched", "wallS"), 2)}× faster |`);
+  L.push(`| torch batched, 1 process, torch 1 thread / BLAS 2 | ${fmt(med("toy-spec-torch-batched-blas2", "wallS"))} | measured; sweep only (no analysis), excludes interpreter start and \`import torch\`; ratio to lorascope batched ${fmt(med("toy-spec-torch-batched-blas2", "wallS") / med("toy-spec-ls-batched", "wallS"), 2)} (> 1: lorascope faster) |`);
   const loopMeasured = med("toy-spec-torch-loop-blas2", "measuredS");
-  L.push(`| torch loop (PEFT style), torch 1 thread / BLAS 2 | ${fmt(med("toy-spec-torch-loop-blas2", "wallS"))} | **extrapolated**: ${String(all("toy-spec-torch-loop-blas2")[0]?.["runsTimedPerWidth"] ?? "?")} runs + setup per width timed (${fmt(loopMeasured)} s), scaled to 32 runs × 3 seeds |`);
+  L.push(`| torch loop (PEFT style), torch 1 thread / BLAS 2 | ${fmt(med("toy-spec-torch-loop-blas2", "wallS"))} | **extrapolated**: ${String(all("toy-spec-torch-loop-blas2")[0]?.["runsTimedPerWidth"] ?? "?")} runs + setup per width timed (${fmt(loopMeasured)} s), scaled to 32 runs × 3 seeds; lorascope batched is ${fmt(med("toy-spec-torch-loop-blas2", "wallS") / med("toy-spec-ls-batched", "wallS"), 1)}× faster (target ≥ 10×) |`);
   L.push("");
 
   L.push("### Floor of one batched step vs measured", "");
