@@ -96,3 +96,8 @@ export { createTrainer, type Trainer, type TrainState } from "./train/trainer.ts
 export { analyzeSweep, summaryJson, formatSummary, type SweepAnalysis, type AnalysisOptions } from "./analysis/index.ts";
 export { writeReport, type ReportInput, type ReportFiles } from "./report/index.ts";
 export { runCoordCheck, type CoordCheckResult, type CoordCheckOptions } from "./experiments/coordcheck.ts";
+
+// experiments: the toy sweep (grid → resumable, parallel runs → rows)
+export { runToySweep, type SweepOptions, type SweepResult } from "./experiments/toy-runner.ts";
+export { toySpec, TOY_DEFAULTS, TOY_QUICK, type ToySpec } from "./experiments/toy-spec.ts";
+export type { Row, StepRow, FinalRow, RunKey } from "./experiments/rows.ts";

@@ -4,3 +4,4 @@ export type { LinearParams } from "./linear.ts";
 export * as mlp from "./mlp.ts";
 export type { MlpParams, MlpConfig, Activation } from "./mlp.ts";
 export * as dropout from "./dropout.ts";
+export * as activation from "./activation.ts";
