@@ -21,7 +21,8 @@ const reps = flag("reps", 2); // the first rep includes kernel compilation (repo
 const batched = !process.argv.includes("--one-at-a-time");
 
 await initEngine();
-const spec = toySpec({ widths: [width], lrs: logSpaced(2 ** -11, 2 ** -1, Math.max(1, runs / 2)), seeds: [0], steps, batchAdapters: batched });
+const maxChunkElems = flag("max-chunk-elems", 2 ** 25); // K·N·n per trainer call
+const spec = toySpec({ widths: [width], lrs: logSpaced(2 ** -11, 2 ** -1, Math.max(1, runs / 2)), seeds: [0], steps, batchAdapters: batched, maxChunkElems });
 const [job] = pendingJobs(spec, new Set());
 if (job === undefined) throw new Error("empty grid");
 
