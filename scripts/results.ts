@@ -21,8 +21,13 @@ const out = path.resolve(process.argv[2] ?? "lorascope-out");
 const spec = toySpec();
 
 process.stderr.write(`running the default sweep into ${out} …\n`);
+let shown = -1;
 const sweep = await runToySweep(spec, out, {
-  onProgress: (p) => process.stderr.write(`\r${p.runsDone}/${sweep0Total()} runs`),
+  onProgress: (p) => {
+    if (p.runsDone === shown) return;
+    shown = p.runsDone;
+    process.stderr.write(`${p.runsDone}/${sweep0Total()} runs\n`);
+  },
 });
 function sweep0Total(): number {
   return spec.widths.length * spec.seeds.length * spec.inits.length * spec.lrs.length;
