@@ -7,13 +7,11 @@ import path from "node:path";
 import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { FINETUNE_MODELS } from "./finetune.ts";
+import { MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
 
-const TASKS = ["sentiment", "spam"] as const;
 
 const FLAGS: FlagTable = {
-  model: { kind: "string", help: "the pretrained model", defaultText: "use-lite" },
-  task: { kind: "string", help: `the classification task: ${TASKS.join(", ")}` },
+  ...MODEL_TASK_FLAGS,
   adapter: { kind: "string", help: "adapter directory written by `lorascope finetune --out`" },
   json: { kind: "bool", help: "print the result as one JSON line on stdout" },
 };
@@ -30,12 +28,7 @@ export const evaluate: Command = {
   help: ["Usage: lorascope evaluate --model use-lite --task sentiment --adapter DIR [--json]", "", flagHelp(FLAGS)].join("\n"),
   async run(argv) {
     const { flags } = parseFlags(FLAGS, argv);
-    const model = (flags["model"] as string | undefined) ?? "use-lite";
-    if (!(FINETUNE_MODELS as readonly string[]).includes(model)) throw new UserError(`--model "${model}" is not known; use one of ${FINETUNE_MODELS.join(", ")}`);
-    const task = flags["task"] as string | undefined;
-    if (task === undefined || !(TASKS as readonly string[]).includes(task)) {
-      throw new UserError(`--task ${task === undefined ? "is required" : `"${task}" is not known`}; use one of ${TASKS.join(", ")}`);
-    }
+    const { task } = modelAndTask(flags);
     const dir = flags["adapter"] as string | undefined;
     if (dir === undefined) throw new UserError("--adapter DIR is required (a directory written by lorascope finetune --out)");
     const { loadAdapter, applyAdapter } = await import("../../io/peft.ts");
@@ -55,7 +48,7 @@ export const evaluate: Command = {
     const { loadUseLite } = await import("../../models/use-lite/index.ts");
     const { disposeTree } = await import("../../engine/index.ts");
     const { seed, batch, limit, evalLimit } = saved.spec;
-    const data = ft.taskData({ task: task as (typeof TASKS)[number], seed, ...(limit === undefined ? {} : { limit }), ...(evalLimit === undefined ? {} : { evalLimit }) });
+    const data = ft.taskData({ task: task, seed, ...(limit === undefined ? {} : { limit }), ...(evalLimit === undefined ? {} : { evalLimit }) });
     const numLabels = data.dataset.labels.length;
     const m = await loadUseLite();
     const test = ft.cacheExamples(m, data.test);

@@ -4,13 +4,11 @@ import { UserError } from "../../core/errors.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
+import { MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
 
-export const FINETUNE_MODELS = ["use-lite"] as const;
-const TASKS = ["sentiment", "spam"] as const;
 
 const FLAGS: FlagTable = {
-  model: { kind: "string", help: "the pretrained model", defaultText: "use-lite" },
-  task: { kind: "string", help: `the classification task: ${TASKS.join(", ")}` },
+  ...MODEL_TASK_FLAGS,
   init: { kind: "string", help: "adapter initialization", choices: INIT_SCHEMES, defaultText: "init-a" },
   lr: { kind: "number", help: "peak learning rate (AdamW, linear warmup and decay)" },
   epochs: { kind: "int", help: "passes over the training split", defaultText: "1" },
@@ -23,13 +21,6 @@ const FLAGS: FlagTable = {
   out: { kind: "string", help: "directory for the PEFT adapter and run.json" },
   json: { kind: "bool", help: "print the result as one JSON line on stdout" },
 };
-
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UserError(`--${flag} "${value}" is not known; use one of ${allowed.join(", ")}`);
-  }
-  return value as T;
-}
 
 export const finetune: Command = {
   name: "finetune",
@@ -47,9 +38,7 @@ export const finetune: Command = {
   async run(argv) {
     const { flags, positional } = parseFlags(FLAGS, argv);
     if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
-    oneOf("model", (flags["model"] as string | undefined) ?? "use-lite", FINETUNE_MODELS);
-    if (flags["task"] === undefined) throw new UserError(`--task is required; use one of ${TASKS.join(", ")}`);
-    const task = oneOf("task", flags["task"] as string, TASKS);
+    const { task } = modelAndTask(flags);
     if (flags["lr"] === undefined) throw new UserError("--lr is required (for example --lr 1e-3)");
     const { runUseFinetune, USE_FINETUNE_DEFAULTS } = await import("../../experiments/use-finetune.ts");
     const d = USE_FINETUNE_DEFAULTS;

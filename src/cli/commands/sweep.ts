@@ -6,14 +6,12 @@ import { UserError } from "../../core/errors.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { FINETUNE_MODELS } from "./finetune.ts";
+import { MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
 
-const TASKS = ["sentiment", "spam"] as const;
 const DEFAULT_LRS = [3e-4, 1e-3, 3e-3];
 
 const FLAGS: FlagTable = {
-  model: { kind: "string", help: "the pretrained model", defaultText: "use-lite" },
-  task: { kind: "string", help: `the classification task: ${TASKS.join(", ")}` },
+  ...MODEL_TASK_FLAGS,
   lrs: { kind: "numlist", help: "peak learning rates", defaultText: DEFAULT_LRS.join(",") },
   inits: { kind: "list", help: "adapter initializations", choices: INIT_SCHEMES, defaultText: "init-a,init-b" },
   seeds: { kind: "int", help: "seeds 0…N−1 (split, head, adapter, batch order)", defaultText: "1" },
@@ -41,12 +39,7 @@ export const sweep: Command = {
   async run(argv) {
     const { flags, positional } = parseFlags(FLAGS, argv);
     if (positional.length > 0) throw new UserError(`sweep takes only flags, got "${positional[0] as string}"`);
-    const model = (flags["model"] as string | undefined) ?? "use-lite";
-    if (!(FINETUNE_MODELS as readonly string[]).includes(model)) throw new UserError(`--model "${model}" is not known; use one of ${FINETUNE_MODELS.join(", ")}`);
-    const task = flags["task"] as string | undefined;
-    if (task === undefined || !(TASKS as readonly string[]).includes(task)) {
-      throw new UserError(`--task ${task === undefined ? "is required" : `"${task}" is not known`}; use one of ${TASKS.join(", ")}`);
-    }
+    const { task } = modelAndTask(flags);
     const lrs = (flags["lrs"] as number[] | undefined) ?? DEFAULT_LRS;
     const bad = lrs.find((lr) => !(lr > 0));
     if (bad !== undefined) throw new UserError(`--lrs values must be positive numbers, got ${bad}`);
@@ -59,7 +52,7 @@ export const sweep: Command = {
     const limit = flags["limit"] as number | undefined;
     const evalLimit = flags["eval-limit"] as number | undefined;
     const spec = {
-      task: task as (typeof TASKS)[number],
+      task: task,
       lrs: [...new Set(lrs)].sort((a, b) => a - b),
       inits: [...new Set((flags["inits"] as string[] | undefined) ?? ["init-a", "init-b"])] as InitScheme[],
       seeds: (flags["seeds"] as number | undefined) ?? 1,
