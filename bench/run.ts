@@ -33,7 +33,7 @@ const allConfigs: Config[] = [
   { name: "matmul-2t", command: node("matmul.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "2" } },
   { name: "block-jax-1t", command: node("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
   { name: "block-jax-2t", command: node("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "2" } },
-  // engine-notes §5: torch's best setting here is 1 torch thread with 2 OpenBLAS threads.
+  // docs/engine.md: torch's best setting here is 1 torch thread with 2 OpenBLAS threads.
   { name: "block-torch-1t-blas2", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "2" } },
   { name: "block-torch-1t-blas1", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "1" } },
   ...toyConfigs({ quick, python: PY }),

@@ -1,6 +1,6 @@
 // The stability edge of one (init, width) cell: the largest learning rate whose run stays
 // non-diverged with max RMS(Z_B) ≤ threshold (toy-protocol.md, addendum). The theory's exponents
-// (−1/2 for init-a, −1 for init-b; paper-digest §1.5 "max stable c") are about this edge, not
+// (−1/2 for init-a, −1 for init-b; Hayou, Ghosh & Yu 2024 "max stable c") are about this edge, not
 // about the loss-optimal η*, which the study found blurs them.
 //
 // Definition, per seed: walk the lr grid upward; the edge is the last lr before the first unstable

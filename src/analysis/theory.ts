@@ -1,4 +1,4 @@
-// Theoretical width exponents for the sweep (paper-digest §1.5, re-derived under SignSGD; the
+// Theoretical width exponents for the sweep (Hayou, Ghosh & Yu 2024, re-derived under SignSGD; the
 // "max stable c" row gives the edge and — per the paper — the optimal lr).
 
 export interface InitTheory {
@@ -15,7 +15,7 @@ export const THEORY: Readonly<Record<string, InitTheory>> = {
   "init-b": { lrStar: -1, edge: -1, rmsZA: 0, rmsZB: 0 },
 };
 
-/** η*_init-a / η*_init-b ∝ n^{1/2} (paper-digest §1.5, Prediction 1). */
+/** η*_init-a / η*_init-b ∝ n^{1/2} (Hayou, Ghosh & Yu 2024, Prediction 1). */
 export const RATIO_THEORY = 0.5;
 
 export function theoryFor(init: string): InitTheory | null {

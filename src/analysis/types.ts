@@ -31,7 +31,7 @@ export interface ExponentFit {
   readonly ciBootstrap: [number, number];
   readonly ciT: [number, number];
   readonly method: CiMethod;
-  /** Theoretical exponent (paper-digest §1.5), null where the theory says nothing. */
+  /** Theoretical exponent (Hayou, Ghosh & Yu 2024), null where the theory says nothing. */
   readonly theory: number | null;
   /** Widths used in the fit. */
   readonly points: number;

@@ -1,7 +1,7 @@
-// Coordinate check of the width exponents (paper-digest §1.5 table, §1.6 experiment, Appendix A):
+// Coordinate check of the width exponents (Hayou, Ghosh & Yu 2024):
 // one linear LoRA layer (r = 4) on N = 8 inputs z ~ N(0, I_n) with Θ(1) targets y ~ N(0, I_n),
 // loss ½·mean_i ‖B·A·z_i − y_i‖², T SignSGD steps (Adam with β1 = β2 = 0), and the RMS of
-// Z_A = A·z, Z_B = B·A·z (on the training inputs, as the theory measures them: paper-digest §1.3)
+// Z_A = A·z, Z_B = B·A·z (on the training inputs, as the theory measures them: Hayou, Ghosh & Yu 2024)
 // and of B − B₀ after the last step, per width; then the log–log slope against width.
 //
 // Measured with 3 seeds, T = 5 (timings on a shared 2-core machine: ~4 s): at widths 256…16384,
@@ -24,7 +24,7 @@ export interface CoordSetting {
   /** Learning rate of A and of B at width n. */
   lrA(n: number): number;
   lrB(n: number): number;
-  /** Theoretical exponents of RMS(Z_A), RMS(Z_B), RMS(B − B₀) in n (paper-digest §1.5). */
+  /** Theoretical exponents of RMS(Z_A), RMS(Z_B), RMS(B − B₀) in n (Hayou, Ghosh & Yu 2024). */
   readonly theory: { readonly zA: number; readonly zB: number; readonly dB: number };
 }
 
@@ -130,7 +130,7 @@ export function coordRun(setting: CoordSetting, n: number, seed: number, steps: 
   const root = prng.fold(prng.fold(prng.key(seed), "coord-check"), n);
   const Z = Float64Array.from(prng.normal(prng.fold(root, "inputs"), [N, n]));
   const Y = Float64Array.from(prng.normal(prng.fold(root, "targets"), [N, n]));
-  // Kaiming-uniform bounds of paper-digest §1.2: A ~ U(±1/√n) (init-a), B ~ U(±1/√r) (init-b).
+  // Kaiming-uniform bounds of Hayou, Ghosh & Yu 2024: A ~ U(±1/√n) (init-a), B ~ U(±1/√r) (init-b).
   const A = setting.init === "init-a" ? Float64Array.from(prng.uniform(prng.fold(root, "A"), [r, n], -1 / Math.sqrt(n), 1 / Math.sqrt(n))) : new Float64Array(r * n);
   const B = setting.init === "init-b" ? Float64Array.from(prng.uniform(prng.fold(root, "B"), [n, r], -1 / Math.sqrt(r), 1 / Math.sqrt(r))) : new Float64Array(n * r);
   const B0 = B.slice();

@@ -18,7 +18,7 @@ export interface StepRow extends RunKey {
   /** RMS over batch and coordinates of Z_A = A·z and Z_B = B·A·z (train inputs). */
   readonly rmsZA: number;
   readonly rmsZB: number;
-  /** RMS of the one-step decomposition of ΔZ_B (paper-digest §1.4), NaN at step 0. */
+  /** RMS of the one-step decomposition of ΔZ_B (Hayou, Ghosh & Yu 2024), NaN at step 0. */
   readonly delta1: number;
   readonly delta2: number;
   readonly delta3: number;

@@ -2,7 +2,7 @@
 // once here, and saved as spec.json next to the results (style.md habit 7).
 //
 // Defaults follow the "sp, perturbed teacher" protocol of docs/toy-protocol.md (a PyTorch study of
-// Hayou, Ghosh & Yu 2024's toy experiment; paper-digest §2.1): d = 5, teacher width 64, N = 1000
+// Hayou, Ghosh & Yu 2024's toy experiment): d = 5, teacher width 64, N = 1000
 // train / 100 test points, r = 4, α = r, Adam (0.9, 0.999, 1e-8), full batch, T = 50 steps.
 // Default grid cost, measured on a loaded 2-core machine: one n = 4096 job (32 runs × 50 steps) took
 // 52 s of CPU, so the full default (7 widths × 3 seeds × 32 runs) is ≈ 310 s of CPU, ≈ 3 min on 2 idle cores.

@@ -1,7 +1,7 @@
 // The safetensors format: u64 little-endian header length N, N bytes of JSON header, then one byte
 // buffer that the tensors tile exactly. Pinned source: huggingface/safetensors@24b0b28
 // README.md "Format" and safetensors/src/tensor.rs (`validate`, `MAX_HEADER_SIZE`, `prepare`);
-// summarized in docs anchors.md §3. Tensors stay on the host here ({dtype, shape, data}); turning
+// summarized in the safetensors format (huggingface/safetensors README, "Format"). Tensors stay on the host here ({dtype, shape, data}); turning
 // them into engine tensors is the caller's business.
 import { readFile } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";

@@ -1,7 +1,7 @@
 // LoRA factor initialization: host-side, engine-free, deterministic from the key.
 //
 // Pinned source: PEFT src/peft/tuners/lora/layer.py (`reset_lora_parameters`, `orthogonal_init`,
-// `pissa_init`; commit in /work/shared/docs/anchors.md §1.2). Shapes follow PEFT: lora_A.weight is
+// `pissa_init`; PEFT commit 5d602fdb). Shapes follow PEFT: lora_A.weight is
 // [r, in], lora_B.weight is [out, r], both row-major. Which factor is zero for each scheme is stated
 // by test/lora-init.test.ts.
 //

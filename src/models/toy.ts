@@ -1,5 +1,5 @@
 // The toy teacher–student model of the reproduction ("sp, perturbed teacher" protocol of
-// docs/toy-protocol.md, which fills the gaps of Hayou, Ghosh & Yu 2024 §toy; paper-digest §2.1).
+// docs/toy-protocol.md, which fills the gaps of Hayou, Ghosh & Yu 2024's toy experiment).
 //
 //   teacher (width m):  y = w_t·relu(W_h,t·relu(W_in,t·x)),  x ~ N(0, I_d), weights N(0, 1/fan_in)
 //   task A:             teacher output, standardised (mean 0, variance 1 over task A's points)

@@ -1,4 +1,4 @@
-// LoRA+ (Hayou, Ghosh & Yu 2024, arXiv 2402.12354): train B with a learning rate `ratio` times A's.
+// LoRA+ (Hayou, Ghosh & Yu 2024b, arXiv 2402.12354): train B with a learning rate `ratio` times A's.
 // The grouping rule is PEFT's `create_loraplus_optimizer` (huggingface/peft
 // src/peft/optimizers/loraplus.py at 0460dcd; the same four groups as the authors'
 // nikhil-ghosh-berkeley/loraplus `lora_plus.py` at a0c44bf), checked in this order:

@@ -37,7 +37,7 @@ export interface SignSgdOptions {
 }
 
 /**
- * SignSGD, u = −lr·sign(g): the optimizer of the width analysis in Hayou et al. (paper-digest §1.3).
+ * SignSGD, u = −lr·sign(g): the optimizer of the width analysis in Hayou, Ghosh & Yu 2024.
  * Clipping before a sign only matters for exact zeros, but is allowed for symmetry.
  */
 export function signsgd(o: SignSgdOptions): GradientTransformation<OptState[]> {

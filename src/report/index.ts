@@ -62,7 +62,7 @@ export async function buildFigures(input: ReportInput): Promise<Figure[]> {
     {
       id: "fig-d",
       title: "(d) δ¹ / δ² / δ³ decomposition of ΔZ_B",
-      caption: "RMS of the three terms of one step's change of Z_B (paper-digest §1.4): δ¹ from A's update, δ² from B's update, δ³ the cross term; same runs as (c).",
+      caption: "RMS of the three terms of one step's change of Z_B (Hayou, Ghosh & Yu 2024): δ¹ from A's update, δ² from B's update, δ³ the cross term; same runs as (c).",
       svg: await svgOr(deltasSpec(steps), "no step rows at η* in the sweep"),
     },
     {

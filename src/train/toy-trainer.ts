@@ -83,7 +83,7 @@ const frob = (x: Tensor): Tensor => np.sqrt(np.square(x).sum([1, 2]));
 
 /**
  * Metrics of the current parameters against the previous ones (one-step decomposition of ΔZ_B,
- * paper-digest §1.4: δ¹ = B_{t−1}·ΔZ_A, δ² = ΔB·Z_A^{t−1}, δ³ = ΔB·ΔZ_A; RMS over train points and
+ * Hayou, Ghosh & Yu 2024: δ¹ = B_{t−1}·ΔZ_A, δ² = ΔB·Z_A^{t−1}, δ³ = ΔB·ΔZ_A; RMS over train points and
  * coordinates) and the initial ones. Returns [K] vectors.
  */
 function makeMetrics(scale: number) {

@@ -1,5 +1,5 @@
 // `lorascope coord-check`: the single-layer SignSGD check of the width exponents
-// (paper-digest §1.6), printed with the theoretical exponent beside each measured slope.
+// (Hayou, Ghosh & Yu 2024), printed with the theoretical exponent beside each measured slope.
 import { check } from "../../core/errors.ts";
 import { QUANTITIES, runCoordCheck, type CoordCheckResult, type Quantity } from "../../experiments/coordcheck.ts";
 import type { Command } from "../command.ts";
