@@ -3,11 +3,10 @@
 // in F32, F16 and BF16. The commands run concurrently in `before` to keep this file fast.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { lorascope, type CliRun } from "./support/cli.ts";
 import { disposeTree, initEngine, tensor } from "../src/engine/index.ts";
 import type { Params } from "../src/core/tree.ts";
 import { loraConfig } from "../src/lora/config.ts";
@@ -17,21 +16,8 @@ import expected from "./fixtures/peft-adapters/expected.json" with { type: "json
 const FIXTURES = path.join("test", "fixtures", "peft-adapters");
 const KINDS = ["f32", "f16", "bf16"] as const;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function lorascope(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["bin/lorascope.js", "inspect", ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
+/** `lorascope inspect …` */
+const inspect = (...args: string[]) => lorascope("inspect", ...args);
 
 interface Summary {
   name: string;
@@ -64,7 +50,7 @@ function deltaNorm(A: number[], B: number[], out: number, r: number, nIn: number
   return Math.sqrt(sum);
 }
 
-const runs = new Map<string, Run>();
+const runs = new Map<string, CliRun>();
 let ownDir = "";
 
 before(async () => {
@@ -103,12 +89,12 @@ before(async () => {
     ["truncated", [truncated, "--json"]],
     ["corrupt", [corrupt]],
   ];
-  const results = await Promise.all(jobs.map(([, args]) => lorascope(...args)));
-  jobs.forEach(([name], i) => runs.set(name, results[i] as Run));
+  const results = await Promise.all(jobs.map(([, args]) => inspect(...args)));
+  jobs.forEach(([name], i) => runs.set(name, results[i] as CliRun));
 });
 
 function json(name: string): { config: Record<string, unknown>; scaling: number; modules: Summary[] } {
-  const run = runs.get(name) as Run;
+  const run = runs.get(name) as CliRun;
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout.trim().split("\n").length, 1, "exactly one JSON object on one line");
   return JSON.parse(run.stdout) as { config: Record<string, unknown>; scaling: number; modules: Summary[] };
@@ -157,7 +143,7 @@ test("inspect --json on an adapter lorascope wrote: norms, and which products ar
 });
 
 test("inspect prints a readable table without --json", () => {
-  const run = runs.get("own-text") as Run;
+  const run = runs.get("own-text") as CliRun;
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /r = 2, lora_alpha = 4, use_rslora = false, scaling s = 2/);
   assert.match(run.stdout, /init: init-b/);
@@ -173,7 +159,7 @@ const failures: Array<[string, RegExp]> = [
 ];
 for (const [name, message] of failures) {
   test(`bad input (${name}) gives one sentence on stderr, a non-zero exit and no stack trace`, () => {
-    const run = runs.get(name) as Run;
+    const run = runs.get(name) as CliRun;
     assert.notEqual(run.code, 0);
     assert.equal(run.stdout, "");
     const lines = run.stderr.trimEnd().split("\n");

@@ -1,11 +1,11 @@
 // The batched toy trainer: K adapters side by side equal K separate runs; no device buffers leak.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { initEngine, liveBuffers, tensor, trackAllocations } from "../src/engine/index.ts";
+import { initEngine, liveBuffers, trackAllocations } from "../src/engine/index.ts";
 import { prng } from "../src/core/index.ts";
-import { makeToyBase, makeToyTasks, toyFeatures } from "../src/models/toy.ts";
+import { makeToyBase, makeToyTasks } from "../src/models/toy.ts";
 import { trainToyAdapters, type ToyAdapter, type ToyData, type ToyTrainOptions } from "../src/train/toy-trainer.ts";
-import { toyAdapterInit } from "../src/experiments/toy-job.ts";
+import { toyAdapterInit, toyData } from "../src/experiments/toy-job.ts";
 import { toySpec } from "../src/experiments/toy-spec.ts";
 
 const spec = toySpec({ widths: [32], nTrain: 64, nTest: 16, steps: 6, logEvery: 2, lrs: [1e-3, 3e-2, 4], seeds: [0] });
@@ -16,20 +16,7 @@ async function setup(): Promise<{ data: ToyData; adapters: ToyAdapter[]; dispose
   const root = prng.key(0);
   const tasks = makeToyTasks(spec, root);
   const base = await makeToyBase(spec, root, tasks, n);
-  const d = spec.inputDim;
-  const tr = toyFeatures(tasks.xB.subarray(0, spec.nTrain * d), base, d);
-  const te = toyFeatures(tasks.xB.subarray(spec.nTrain * d), base, d);
-  const data: ToyData = {
-    width: n,
-    r: spec.r,
-    H: tr.H,
-    C: tr.C,
-    y: tensor(tasks.yB.subarray(0, spec.nTrain), [spec.nTrain]),
-    Htest: te.H,
-    Ctest: te.C,
-    ytest: tensor(tasks.yB.subarray(spec.nTrain), [spec.nTest]),
-    w: tensor(base.w, [n]),
-  };
+  const data = toyData(spec, tasks, base);
   const adapters = (["init-a", "init-b"] as const).flatMap((init) => {
     const f = toyAdapterInit(spec, 0, n, init);
     return spec.lrs.map((lr) => ({ lr, A0: f.A, B0: f.B }));

@@ -13,6 +13,14 @@ export const MODEL_TASK_FLAGS = {
   task: { kind: "string", help: `the classification task: ${TASKS.join(", ")}` },
 } as const satisfies Record<string, FlagSpec>;
 
+/** Training-data flags that `finetune` and `sweep` share. */
+export const DATA_FLAGS = {
+  epochs: { kind: "int", help: "passes over the training split", defaultText: "1" },
+  limit: { kind: "int", help: "train on a random subsample of this many training examples" },
+  "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples" },
+  batch: { kind: "int", help: "batch size", defaultText: "32" },
+} as const satisfies Record<string, FlagSpec>;
+
 /** The validated --model and --task, or one sentence saying what is allowed. */
 export function modelAndTask(flags: Record<string, FlagValue>): { model: (typeof FINETUNE_MODELS)[number]; task: TaskName } {
   const model = (flags["model"] as string | undefined) ?? "use-lite";

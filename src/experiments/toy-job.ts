@@ -5,7 +5,7 @@ import { initLoraFactors } from "../lora/init.ts";
 import type { InitScheme } from "../lora/config.ts";
 import { makeToyBase, makeToyTasks, toyFeatures, type ToyBase, type ToyTasks } from "../models/toy.ts";
 import { tensor } from "../engine/index.ts";
-import { trainToyAdapters, type ToyAdapter, type ToyRunResult } from "../train/toy-trainer.ts";
+import { trainToyAdapters, type ToyAdapter, type ToyData, type ToyRunResult } from "../train/toy-trainer.ts";
 import type { ToyOptimizer } from "../train/toy-step.ts";
 import type { FinalRow, Row, RunKey, StepRow } from "./rows.ts";
 import type { ToySpec } from "./toy-spec.ts";
@@ -50,16 +50,16 @@ export interface ToyJobResult {
 }
 
 /** Run one job; `onProgress(fraction)` reports the share of its adapter-steps done. */
-export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fraction: number) => void = () => {}): Promise<ToyJobResult> {
-  const n = job.width;
-  const root = prng.key(job.seed);
-  const tasks = makeToyTasks(spec, root);
-  const base = await makeToyBase(spec, root, tasks, n);
+/**
+ * The trainer's input for one (width, seed): task B's frozen features H and C (train and test), the
+ * targets and the fitted readout, uploaded to the engine. The caller owns (and disposes) the tensors.
+ */
+export function toyData(spec: ToySpec, tasks: ToyTasks, base: ToyBase): ToyData {
   const d = spec.inputDim;
   const train = toyFeatures(tasks.xB.subarray(0, spec.nTrain * d), base, d);
   const test = toyFeatures(tasks.xB.subarray(spec.nTrain * d), base, d);
-  const data = {
-    width: n,
+  return {
+    width: base.width,
     r: spec.r,
     H: train.H,
     C: train.C,
@@ -67,8 +67,16 @@ export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fractio
     Htest: test.H,
     Ctest: test.C,
     ytest: tensor(tasks.yB.subarray(spec.nTrain), [spec.nTest]),
-    w: tensor(base.w, [n]),
+    w: tensor(base.w, [base.width]),
   };
+}
+
+export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fraction: number) => void = () => {}): Promise<ToyJobResult> {
+  const n = job.width;
+  const root = prng.key(job.seed);
+  const tasks = makeToyTasks(spec, root);
+  const base = await makeToyBase(spec, root, tasks, n);
+  const data = toyData(spec, tasks, base);
   const inits = new Map<InitScheme, { A: Float32Array; B: Float32Array }>();
   const adapters: ToyAdapter[] = job.runs.map(({ init, lr }) => {
     let f = inits.get(init);

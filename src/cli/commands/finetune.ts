@@ -4,20 +4,17 @@ import { UserError } from "../../core/errors.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
+import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
 
 
 const FLAGS: FlagTable = {
   ...MODEL_TASK_FLAGS,
   init: { kind: "string", help: "adapter initialization", choices: INIT_SCHEMES, defaultText: "init-a" },
   lr: { kind: "number", help: "peak learning rate (AdamW, linear warmup and decay)" },
-  epochs: { kind: "int", help: "passes over the training split", defaultText: "1" },
   rank: { kind: "int", help: "LoRA rank r", defaultText: "8" },
   alpha: { kind: "number", help: "lora_alpha", defaultText: "8" },
   seed: { kind: "int", help: "seed of the split, head, adapter and batch order", defaultText: "0" },
-  limit: { kind: "int", help: "train on a random subsample of this many training examples" },
-  "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples" },
-  batch: { kind: "int", help: "batch size", defaultText: "32" },
+  ...DATA_FLAGS,
   out: { kind: "string", help: "directory for the PEFT adapter and run.json" },
   json: { kind: "bool", help: "print the result as one JSON line on stdout" },
 };

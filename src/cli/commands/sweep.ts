@@ -6,7 +6,7 @@ import { UserError } from "../../core/errors.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
+import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
 
 const DEFAULT_LRS = [3e-4, 1e-3, 3e-3];
 
@@ -15,10 +15,7 @@ const FLAGS: FlagTable = {
   lrs: { kind: "numlist", help: "peak learning rates", defaultText: DEFAULT_LRS.join(",") },
   inits: { kind: "list", help: "adapter initializations", choices: INIT_SCHEMES, defaultText: "init-a,init-b" },
   seeds: { kind: "int", help: "seeds 0…N−1 (split, head, adapter, batch order)", defaultText: "1" },
-  epochs: { kind: "int", help: "passes over the training split", defaultText: "1" },
-  limit: { kind: "int", help: "train on a random subsample of this many training examples" },
-  "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples" },
-  batch: { kind: "int", help: "batch size", defaultText: "32" },
+  ...DATA_FLAGS,
   workers: { kind: "int", help: "worker processes (0 = run in this process)", defaultText: "all cores" },
   out: { kind: "string", help: "sweep directory (runs/<id>.json rows; rerunning skips finished runs)", defaultText: "sweep-use-<task>" },
   json: { kind: "bool", help: "print the analysis as one JSON line, last on stdout" },
