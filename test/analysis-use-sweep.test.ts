@@ -39,9 +39,17 @@ test("the probe is one value per seed, and the JSON line has the documented keys
   assert.equal(s.probe.n, 2);
   assert.ok(Math.abs(s.probe.mean - 0.71) < 1e-12);
   const j = JSON.parse(useSweepJson(s)) as Record<string, Record<string, unknown>>;
-  assert.deepEqual(Object.keys(j), ["optimalLr", "bestAccuracy", "probe"]);
+  assert.deepEqual(Object.keys(j), ["optimalLr", "bestAccuracy", "probe", "gainOverProbe", "speed"]);
   assert.deepEqual(Object.keys(j["bestAccuracy"]?.["init-a"] as object), ["mean", "std"]);
   assert.match(formatUseSweep(s, "t"), /init-a: η\* = 0\.001/);
+});
+
+test("the gain over the probe is paired by seed", () => {
+  const s = analyzeUseSweep(rows);
+  // init-a at η* = 1e-3: test 0.80 and 0.84 against probes 0.70 and 0.72 → gains 0.10 and 0.12.
+  assert.ok(Math.abs((s.gainOverProbe["init-a"]?.mean as number) - 0.11) < 1e-12);
+  assert.ok(Math.abs((s.gainOverProbe["init-a"]?.std as number) - Math.SQRT2 * 0.01) < 1e-12);
+  assert.match(formatUseSweep(s, "t"), /init-a at η\* minus the probe, paired by seed: \+11\.00 ± 1\.41 points/);
 });
 
 test("meanStd: sample std, 0 for one value", () => {

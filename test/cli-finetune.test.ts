@@ -21,7 +21,7 @@ test("finetune writes an adapter whose reload reproduces the test predictions", 
   );
   assert.equal(ft.code, 0, ft.stderr);
   const r = JSON.parse(lastLine(ft.stdout)) as Record<string, unknown> & { test: { accuracy: number }; splits: { used: { train: number; test: number } } };
-  assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "diverged", "splits"]);
+  assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "evalExamplesPerSecond", "peakRssMiB", "diverged", "splits"]);
   assert.equal(r["diverged"], false);
   assert.equal(r.splits.used.train, 16);
   assert.equal(r.splits.used.test, 8);

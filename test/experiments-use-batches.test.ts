@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { UserError } from "../src/core/errors.ts";
 import * as prng from "../src/core/prng.ts";
 import { initEngine, readScalar, tensor } from "../src/engine/index.ts";
 import { batchOf, bucketFor, bucketedBatches, crossEntropy, oneHot, weightedCrossEntropy, type Cached } from "../src/experiments/use-classifier.ts";
@@ -48,7 +49,7 @@ test("a padded batch has weight 0 rows that change neither shape bucket nor loss
 
 test("the sweep skips runs whose row exists and reads back only its own grid", async () => {
   const out = await mkdtemp(path.join(tmpdir(), "lorascope-use-sweep-"));
-  const spec = { task: "sentiment" as const, lrs: [1e-3, 3e-3], inits: ["init-a" as const, "init-b" as const], seeds: 1, epochs: 1, batch: 16 };
+  const spec = { task: "sentiment" as const, lrs: [1e-3, 3e-3], inits: ["init-a" as const, "init-b" as const], seeds: 1, epochs: 1, headLr: 1e-2, batch: 16 };
   await mkdir(runsDir(out), { recursive: true });
   for (const r of sweepRuns(spec)) {
     const row = { init: r.init, lr: r.lr, seed: r.seed, diverged: false, validation: { accuracy: 0.5 }, test: { accuracy: 0.5 }, probe: { validation: { accuracy: 0.5 }, test: { accuracy: 0.5 } }, examplesPerSecond: 1 };
@@ -59,4 +60,8 @@ test("the sweep skips runs whose row exists and reads back only its own grid", a
   assert.equal(res.runsTotal, 4);
   assert.equal(res.runsSkipped, 4);
   assert.equal(res.rows.length, 4);
+  // A rerun may add lrs, inits or seeds, but not change how a run trains.
+  await assert.rejects(runUseSweep({ ...spec, epochs: 2 }, out, { workers: 0 }), (e: unknown) => e instanceof UserError && /holds a sweep run with other settings/.test(e.message));
+  const wider = await runUseSweep({ ...spec, seeds: 1, lrs: [1e-3] }, out, { workers: 0 });
+  assert.equal(wider.runsSkipped, 2);
 });

@@ -23,6 +23,15 @@ export interface UseSweepSummary {
   readonly bestAccuracy: Record<string, MeanStd>;
   /** Linear-probe test accuracy over seeds (one value per seed). */
   readonly probe: MeanStd;
+  /**
+   * Test accuracy at η* minus the probe's, per seed (same split, same test sentences), per init:
+   * the paired gain of finetuning, with less noise than comparing the two means.
+   */
+  readonly gainOverProbe: Record<string, MeanStd>;
+  /** Medians over runs of training and inference examples/s; the largest peak memory (MiB). */
+  readonly speed: { readonly trainExamplesPerSecond: number; readonly evalExamplesPerSecond: number; readonly peakRssMiB: number };
+  /** The most texts any run cut to 128 tokens (0: none). */
+  readonly truncated: number;
   /** Mean validation and test accuracy per init and lr, for the table. */
   readonly grid: ReadonlyArray<{ readonly init: string; readonly lr: number; readonly validation: MeanStd; readonly test: MeanStd; readonly diverged: number }>;
 }
@@ -44,6 +53,7 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   const grid: Array<UseSweepSummary["grid"][number]> = [];
   const optimalLr: Record<string, number> = {};
   const bestAccuracy: Record<string, MeanStd> = {};
+  const gainOverProbe: Record<string, MeanStd> = {};
   for (const init of inits) {
     const mine = rows.filter((r) => r.init === init);
     const lrs = [...new Set(mine.map((r) => r.lr))].sort((a, b) => a - b);
@@ -56,11 +66,27 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
     }
     if (best === undefined) continue;
     optimalLr[init] = best.lr;
-    bestAccuracy[init] = meanStd(mine.filter((r) => r.lr === best.lr).map(testAcc));
+    const atBest = mine.filter((r) => r.lr === best.lr);
+    bestAccuracy[init] = meanStd(atBest.map(testAcc));
+    gainOverProbe[init] = meanStd(atBest.map((r) => testAcc(r) - r.probe.test.accuracy));
   }
   // The probe depends only on the seed's data: one value per seed.
   const probeBySeed = new Map(rows.map((r) => [r.seed, r.probe.test.accuracy]));
-  return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), grid };
+  const finite = (xs: Array<number | undefined>): number[] => xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  const speed = {
+    trainExamplesPerSecond: median(finite(rows.map((r) => r.examplesPerSecond))),
+    evalExamplesPerSecond: median(finite(rows.map((r) => r.evalExamplesPerSecond))),
+    peakRssMiB: Math.max(NaN, ...finite(rows.map((r) => r.peakRssMiB))),
+  };
+  const truncated = Math.max(0, ...finite(rows.map((r) => r.truncated)));
+  return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), gainOverProbe, speed, truncated, grid };
+}
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 /** The `--json` line: η* and accuracy (mean, std) per init, and the probe. */
@@ -70,6 +96,8 @@ export function useSweepJson(s: UseSweepSummary): string {
     optimalLr: s.optimalLr,
     bestAccuracy: Object.fromEntries(Object.entries(s.bestAccuracy).map(([k, v]) => [k, ms(v)])),
     probe: ms(s.probe),
+    gainOverProbe: Object.fromEntries(Object.entries(s.gainOverProbe).map(([k, v]) => [k, ms(v)])),
+    speed: s.speed,
   });
 }
 
@@ -86,5 +114,11 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
     lines.push(`- ${init}: η* = ${lr} (on validation), test accuracy ${pct(s.bestAccuracy[init] as MeanStd)} over ${(s.bestAccuracy[init] as MeanStd).n} seed(s)`);
   }
   lines.push(`- linear probe (frozen encoder): test accuracy ${pct(s.probe)} over ${s.probe.n} seed(s)`);
+  for (const [init, g] of Object.entries(s.gainOverProbe)) {
+    const sign = g.mean >= 0 ? "+" : "−";
+    lines.push(`- ${init} at η* minus the probe, paired by seed: ${sign}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points`);
+  }
+  const sp = s.speed;
+  lines.push(`- speed: training ${sp.trainExamplesPerSecond.toFixed(1)} examples/s, inference ${sp.evalExamplesPerSecond.toFixed(1)} examples/s (medians over runs, one worker each); peak memory ${sp.peakRssMiB.toFixed(0)} MiB per worker`);
   return lines.join("\n") + "\n";
 }

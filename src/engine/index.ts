@@ -6,3 +6,4 @@ export { tensor, zeros, full, scalar, read, readScalar, shapeOf, numel, type Sha
 export { refTree, disposeTree, trackAllocations, liveBuffers } from "./ownership.ts";
 export { profileKernels, type KernelTiming } from "./profile.ts";
 export { withDerivative } from "./derivative.ts";
+export { contiguous } from "./contiguous.ts";

@@ -64,4 +64,9 @@ export interface UseRunRow {
   readonly test: { readonly accuracy: number };
   readonly probe: { readonly validation: { readonly accuracy: number }; readonly test: { readonly accuracy: number } };
   readonly examplesPerSecond: number;
+  /** Absent in rows written before these were recorded. */
+  readonly evalExamplesPerSecond?: number;
+  readonly peakRssMiB?: number;
+  /** Texts of this run's data cut to the encoder's 128 tokens. */
+  readonly truncated?: number;
 }

@@ -17,7 +17,7 @@ import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../lora/c
 import { injectLora } from "../lora/inject.ts";
 import * as linear from "../nn/linear.ts";
 import { D_MODEL, embedSentence, encode, loadUseLite, loadUseLiteVocabulary, makeTokenizer, type UseLite } from "../models/use-lite/index.ts";
-import { adamw, linearSchedule } from "../optim/index.ts";
+import { adamw, linearSchedule, paramGroups } from "../optim/index.ts";
 import { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample } from "../train/data/index.ts";
 import { createJitTrainer } from "../train/jit-trainer.ts";
 import * as clf from "./use-classifier.ts";
@@ -30,6 +30,13 @@ export interface UseFinetuneSpec {
   readonly task: UseTask;
   readonly init: InitScheme;
   readonly lr: number;
+  /**
+   * Peak learning rate of the new head `classifier` (trained in full). The head starts from random
+   * and sees only `epochs · n / batch` steps, so at a LoRA-sized rate it is still far from the
+   * linear probe's solution when training ends. A fixed head rate also keeps the swept LoRA rate
+   * the only thing a sweep varies. Default 1e-2, the probe's rate.
+   */
+  readonly headLr: number;
   readonly epochs: number;
   readonly r: number;
   readonly loraAlpha: number;
@@ -45,6 +52,7 @@ export interface UseFinetuneSpec {
 }
 
 export const USE_FINETUNE_DEFAULTS: Omit<UseFinetuneSpec, "task" | "init" | "lr"> = {
+  headLr: 1e-2,
   epochs: 1,
   r: 8,
   loraAlpha: 8,
@@ -76,7 +84,12 @@ export interface UseFinetuneResult {
   readonly validation: Metrics;
   readonly test: Metrics;
   readonly probe: { readonly validation: Metrics; readonly test: Metrics };
+  /** Training examples per second (every step, kernel compilation included). */
   readonly examplesPerSecond: number;
+  /** Inference examples per second on the test split (its shapes already compiled by validation where shared). */
+  readonly evalExamplesPerSecond: number;
+  /** Peak resident memory of this process so far, MiB (a sweep worker's peak over its runs). */
+  readonly peakRssMiB: number;
   readonly diverged: boolean;
   /** Training loss per step (a non-finite last entry marks the divergence). */
   readonly losses: number[];
@@ -219,6 +232,7 @@ function prepareTask(spec: UseFinetuneSpec): Promise<Prepared> {
 /** Finetune, evaluate, probe; write the adapter and run.json to `outDir` when given. */
 export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, progress: Progress = () => {}): Promise<UseFinetuneResult> {
   if (!(spec.lr > 0 && Number.isFinite(spec.lr))) throw new UserError(`lr must be a positive number, got ${spec.lr}`);
+  if (!(spec.headLr > 0 && Number.isFinite(spec.headLr))) throw new UserError(`head lr must be a positive number, got ${spec.headLr}`);
   for (const k of ["epochs", "batch"] as const) {
     if (!(Number.isInteger(spec[k]) && spec[k] > 0)) throw new UserError(`${k} must be a positive integer, got ${spec[k]}`);
   }
@@ -229,7 +243,10 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const cfg = useLoraConfig(spec);
   const { data, model, train, val, test, truncated, probe, probeSeconds } = await prepareTask(spec);
   const numLabels = data.dataset.labels.length;
-  if (truncated > 0) progress(`note: ${truncated} sentences were longer than 128 tokens and were cut to their first 128`);
+  if (truncated > 0) {
+    const [texts, were] = truncated === 1 ? ["text was", "was"] : ["texts were", "were"];
+    progress(`note: ${truncated} ${texts} longer than the encoder's 128 tokens and ${were} cut to their first 128`);
+  }
   progress(`${spec.task}: train ${train.labels.length}, validation ${val.labels.length}, test ${test.labels.length}`);
   const pv = probe.validation;
   const pt = probe.test;
@@ -243,12 +260,19 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const n = train.labels.length;
   const stepsPerEpoch = Math.ceil(n / spec.batch);
   const totalSteps = stepsPerEpoch * spec.epochs;
-  const schedule = linearSchedule({ lr: spec.lr, warmupSteps: Math.floor(spec.warmupFraction * totalSteps), totalSteps });
+  const warmupSteps = Math.floor(spec.warmupFraction * totalSteps);
+  const schedule = (lr: number) => linearSchedule({ lr, warmupSteps, totalSteps });
+  const optimizer = paramGroups({
+    optimizer: (h: { lr: number }) => adamw({ lr: schedule(h.lr), weightDecay: spec.weightDecay }),
+    defaults: { lr: spec.lr },
+    groups: { adapter: {}, head: { lr: spec.headLr } },
+    label: (p) => (p.startsWith("classifier.") ? "head" : "adapter"),
+  });
   // One jitted step per [batch, bucket] shape (at most 4 traces); the last batch of an epoch is
   // padded to the full batch size with weight-0 rows instead of compiling a new shape.
   const trainer = createJitTrainer({
     loss: (p, x, mask, y, w) => clf.weightedCrossEntropy(clf.logitsOf(p, x, mask, model.constants, ctx), y, w),
-    optimizer: adamw({ lr: schedule, weightDecay: spec.weightDecay }),
+    optimizer,
     trainable: inj.trainable,
   });
   let state = trainer.init(inj.params);
@@ -277,7 +301,9 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const examplesPerSecond = seen / ((performance.now() - tTrain) / 1000);
   const params = trainer.params(state);
   const ev = await clf.evaluate(params, val, numLabels, model.constants, ctx, spec.batch);
+  const tEval = performance.now();
   const et = await clf.evaluate(params, test, numLabels, model.constants, ctx, spec.batch);
+  const evalExamplesPerSecond = test.labels.length / ((performance.now() - tEval) / 1000);
   progress(`finetuned: validation accuracy ${ev.accuracy.toFixed(4)}, test accuracy ${et.accuracy.toFixed(4)}`);
 
   const result: UseFinetuneResult = {
@@ -287,6 +313,8 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
     test: { accuracy: et.accuracy, loss: et.loss },
     probe,
     examplesPerSecond,
+    evalExamplesPerSecond,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024, // maxRSS is in KiB
     diverged,
     losses,
     splits: data.splits,

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { UseRunRow } from "./rows.ts";
+import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { InitScheme } from "../lora/config.ts";
 import { USE_FINETUNE_DEFAULTS, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
@@ -19,6 +20,7 @@ export interface UseSweepSpec {
   /** Seeds 0 … seeds − 1. */
   readonly seeds: number;
   readonly epochs: number;
+  readonly headLr: number;
   readonly batch: number;
   readonly limit?: number;
   readonly evalLimit?: number;
@@ -50,6 +52,7 @@ export function sweepRuns(s: UseSweepSpec): UseFinetuneSpec[] {
           lr,
           seed,
           epochs: s.epochs,
+          headLr: s.headLr,
           batch: s.batch,
           ...(s.limit === undefined ? {} : { limit: s.limit }),
           ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }),
@@ -84,8 +87,9 @@ export async function runUseSweep(
   opts: { workers?: number; onRun?: (done: number, total: number) => void } = {},
 ): Promise<UseSweepResult> {
   const t0 = performance.now();
+  checkSameSettings(outDir, s);
   mkdirSync(runsDir(outDir), { recursive: true });
-  await writeFileAtomic(path.join(outDir, "sweep.json"), JSON.stringify(s, null, 2) + "\n");
+  await writeFileAtomic(path.join(outDir, SWEEP_FILE), JSON.stringify(s, null, 2) + "\n");
   const all = sweepRuns(s);
   const jobs: UseSweepJob[] = all
     .map((spec) => ({ spec, file: path.join(runsDir(outDir), `${runId(spec.init, spec.lr, spec.seed)}.json`) }))
@@ -105,6 +109,27 @@ export async function runUseSweep(
   return { rows: readRows(outDir, s), runsTotal: all.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
 }
 
+const SWEEP_FILE = "sweep.json";
+
+/** Everything but the grid's axes: rows made under other settings must not be reused. */
+function settings(s: UseSweepSpec): string {
+  const { lrs: _lrs, inits: _inits, seeds: _seeds, ...rest } = s;
+  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
+}
+
+/**
+ * A rerun may extend the grid (more lrs, inits or seeds) but not change how each run trains: the
+ * rows already in OUT would silently mix two settings.
+ */
+function checkSameSettings(outDir: string, s: UseSweepSpec): void {
+  const file = path.join(outDir, SWEEP_FILE);
+  if (!existsSync(file)) return;
+  const before = JSON.parse(readFileSync(file, "utf8")) as UseSweepSpec;
+  if (settings(before) !== settings(s)) {
+    throw new UserError(`${outDir} holds a sweep run with other settings (${settings(before)}, now ${settings(s)}); use another --out or the same settings`);
+  }
+}
+
 /** One cell: finetune, then write its row atomically. */
 export async function runSweepJob(job: UseSweepJob): Promise<void> {
   const { runUseFinetune } = await import("./use-finetune.ts");
@@ -118,6 +143,9 @@ export async function runSweepJob(job: UseSweepJob): Promise<void> {
     test: r.test,
     probe: r.probe,
     examplesPerSecond: r.examplesPerSecond,
+    evalExamplesPerSecond: r.evalExamplesPerSecond,
+    peakRssMiB: r.peakRssMiB,
+    truncated: r.truncated,
     task: r.spec.task,
     spec: r.spec,
     splits: r.splits,

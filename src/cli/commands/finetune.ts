@@ -52,6 +52,7 @@ export const finetune: Command = {
       loraAlpha: num("alpha", d.loraAlpha),
       seed: num("seed", d.seed),
       batch: num("batch", d.batch),
+      headLr: num("head-lr", d.headLr),
       ...(limit === undefined ? {} : { limit }),
       ...(evalLimit === undefined ? {} : { evalLimit }),
     };
@@ -65,6 +66,8 @@ export const finetune: Command = {
       test: r.test,
       probe: r.probe,
       examplesPerSecond: r.examplesPerSecond,
+      evalExamplesPerSecond: r.evalExamplesPerSecond,
+      peakRssMiB: r.peakRssMiB,
       diverged: r.diverged,
       splits: r.splits,
     };
@@ -73,7 +76,7 @@ export const finetune: Command = {
       const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
       process.stdout.write(
         [
-          `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : "finished"} (${r.examplesPerSecond.toFixed(1)} examples/s)`,
+          `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
           `finetuned  validation ${pct(r.validation.accuracy)} (loss ${r.validation.loss.toFixed(4)}), test ${pct(r.test.accuracy)} (loss ${r.test.loss.toFixed(4)})`,
           `probe      validation ${pct(r.probe.validation.accuracy)}, test ${pct(r.probe.test.accuracy)}`,
         ].join("\n") + "\n",

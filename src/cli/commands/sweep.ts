@@ -46,6 +46,7 @@ export const sweep: Command = {
     }
     const workers = flags["workers"] as number | undefined;
     if (workers !== undefined && workers < 0) throw new UserError(`--workers must be 0 or more, got ${workers}`);
+    const { USE_FINETUNE_DEFAULTS } = await import("../../experiments/use-finetune.ts");
     const limit = flags["limit"] as number | undefined;
     const evalLimit = flags["eval-limit"] as number | undefined;
     const spec = {
@@ -54,6 +55,7 @@ export const sweep: Command = {
       inits: [...new Set((flags["inits"] as string[] | undefined) ?? ["init-a", "init-b"])] as InitScheme[],
       seeds: (flags["seeds"] as number | undefined) ?? 1,
       epochs: (flags["epochs"] as number | undefined) ?? 1,
+      headLr: (flags["head-lr"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.headLr,
       batch: (flags["batch"] as number | undefined) ?? 32,
       ...(limit === undefined ? {} : { limit }),
       ...(evalLimit === undefined ? {} : { evalLimit }),
@@ -67,6 +69,7 @@ export const sweep: Command = {
     });
     process.stderr.write(`sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`);
     const summary = analyzeUseSweep(res.rows);
+    if (summary.truncated > 0) process.stderr.write(`note: up to ${summary.truncated} texts per run were longer than the encoder's 128 tokens and were cut to their first 128\n`);
     process.stdout.write(formatUseSweep(summary, `use-lite ${task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`));
     if (flags["json"] === true) process.stdout.write(useSweepJson(summary) + "\n");
     return 0;
