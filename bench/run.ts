@@ -5,7 +5,8 @@
 //
 //   node --import tsx bench/run.ts [--rounds 3] [--quick] [--only toy]
 //
-// --only PREFIX runs the configurations whose name starts with PREFIX (the other tables show –).
+// --only PREFIX runs the configurations whose name starts with PREFIX (the other tables show –) and
+// writes bench/results-PREFIX.md instead of bench/results.md.
 // --quick (1 round, few repeats) only checks that every script runs; its numbers mean little.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { median, flag } from "./stats.ts";
 import { SIZES } from "./matmul.ts";
 import { toyConfigs, toyReport } from "./toy.ts";
+import { useConfigs, useReport, useSetup } from "./use.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -37,8 +39,10 @@ const allConfigs: Config[] = [
   { name: "block-torch-1t-blas2", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "2" } },
   { name: "block-torch-1t-blas1", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "1" } },
   ...toyConfigs({ quick, python: PY }),
+  ...useConfigs({ python: PY, reps }),
 ];
 const configs = allConfigs.filter((c) => c.name.startsWith(only));
+if (configs.some((c) => c.name.startsWith("use-torch"))) useSetup(root); // torch_use.py reads its export
 
 function runChild(c: Config): Result {
   const out = execFileSync(c.command[0] as string, c.command.slice(1), {
@@ -95,6 +99,7 @@ const loss = (name: string): number => med(name, (r) => r["loss1"] as number);
 lines.push("", `Cross-check, loss at step 1: jax-js ${loss("block-jax-1t").toPrecision(8)}, jax-js 2 threads ${loss("block-jax-2t").toPrecision(8)}, torch ${loss("block-torch-1t-blas1").toPrecision(8)}.`);
 lines.push(`2 threads vs 1 on the block step: ${fmt(jax1 / jax2, 2)}× (speed-up).`);
 lines.push("", "## Toy sweeps", "", ...(configs.some((c) => c.name.startsWith("toy")) ? toyReport(all, quick) : ["Not measured in this run (--only)."]));
+lines.push("", "## USE-lite sentence encoder at [32, 32]", "", ...(configs.some((c) => c.name.startsWith("use")) ? useReport(all) : ["Not measured in this run (--only)."]));
 
 const jaxVersion = (JSON.parse(readFileSync(`${root}/node_modules/@jax-js/jax/package.json`, "utf8")) as { version: string }).version;
 const sh = (cmd: string): string => { try { return execFileSync("sh", ["-c", cmd], { encoding: "utf8" }).trim(); } catch { return "unknown"; } };
@@ -107,5 +112,6 @@ const header = [
   `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up (toy children: see their section; whole-spec runs in round 1 only)${only === "" ? "" : `; only configurations starting with "${only}"`}`, "",
 ];
 const text = [...header, ...lines, ""].join("\n");
-writeFileSync(`${root}/bench/results.md`, text);
+// A partial run (--only) must not overwrite the full results: it gets its own file.
+writeFileSync(`${root}/bench/${only === "" ? "results.md" : `results-${only}.md`}`, text);
 console.log(text);

@@ -39,7 +39,7 @@ test("the probe is one value per seed, and the JSON line has the documented keys
   assert.equal(s.probe.n, 2);
   assert.ok(Math.abs(s.probe.mean - 0.71) < 1e-12);
   const j = JSON.parse(useSweepJson(s)) as Record<string, Record<string, unknown>>;
-  assert.deepEqual(Object.keys(j), ["optimalLr", "bestAccuracy", "probe", "gainOverProbe", "speed"]);
+  assert.deepEqual(Object.keys(j), ["optimalLr", "bestAccuracy", "probe", "gainOverProbe", "paper", "speed"]);
   assert.deepEqual(Object.keys(j["bestAccuracy"]?.["init-a"] as object), ["mean", "std"]);
   assert.match(formatUseSweep(s, "t"), /init-a: η\* = 0\.001/);
 });
@@ -50,6 +50,27 @@ test("the gain over the probe is paired by seed", () => {
   assert.ok(Math.abs((s.gainOverProbe["init-a"]?.mean as number) - 0.11) < 1e-12);
   assert.ok(Math.abs((s.gainOverProbe["init-a"]?.std as number) - Math.SQRT2 * 0.01) < 1e-12);
   assert.match(formatUseSweep(s, "t"), /init-a at η\* minus the probe, paired by seed: \+11\.00 ± 1\.41 points/);
+});
+
+test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated either way", () => {
+  const s = analyzeUseSweep(rows);
+  const p = s.paper;
+  assert.ok(p !== null);
+  // η*_A = 1e-3 < η*_B = 3e-3; init-a 0.80, 0.84 vs init-b 0.86, 0.88 → −0.06, −0.04.
+  assert.equal(p.largerLr, false);
+  assert.ok(Math.abs(p.accuracyGain.mean + 0.05) < 1e-12);
+  assert.equal(p.tie, false);
+  assert.equal(p.betterAccuracy, false);
+  assert.match(formatUseSweep(s, "t"), /larger η\* for init-a — does not agree: η\*_A = 0\.001 is smaller than η\*_B = 0\.003/);
+  assert.match(formatUseSweep(s, "t"), /better best accuracy for init-a — does not agree: .*−5\.00 ± 1\.41 points over 2 seed/);
+  // Swap the inits' names: now both predictions hold.
+  const swapped = analyzeUseSweep(rows.map((r) => ({ ...r, init: r.init === "init-a" ? "init-b" : "init-a" })));
+  assert.equal(swapped.paper?.largerLr, true);
+  assert.equal(swapped.paper?.betterAccuracy, true);
+  // One seed only: no difference can be shown.
+  const one = analyzeUseSweep(rows.filter((r) => r.seed === 0));
+  assert.equal(one.paper?.tie, true);
+  assert.equal(analyzeUseSweep(rows.filter((r) => r.init === "init-a")).paper, null);
 });
 
 test("meanStd: sample std, 0 for one value", () => {

@@ -32,8 +32,60 @@ export interface UseSweepSummary {
   readonly speed: { readonly trainExamplesPerSecond: number; readonly evalExamplesPerSecond: number; readonly peakRssMiB: number };
   /** The most texts any run cut to 128 tokens (0: none). */
   readonly truncated: number;
+  /** The paper's two predictions, when the sweep has both init-a and init-b. */
+  readonly paper: PaperCheck | null;
   /** Mean validation and test accuracy per init and lr, for the table. */
   readonly grid: ReadonlyArray<{ readonly init: string; readonly lr: number; readonly validation: MeanStd; readonly test: MeanStd; readonly diverged: number }>;
+}
+
+/**
+ * Hayou, Ghosh & Yu (2024) predict, for finetuning from a pretrained model, that Init[A] (init-a)
+ * has the larger optimal learning rate and, on average, the better best accuracy.
+ */
+export interface PaperCheck {
+  readonly lrA: number;
+  readonly lrB: number;
+  /** η*_A / η*_B. */
+  readonly lrRatio: number;
+  /** Test accuracy of init-a at η*_A minus init-b's at η*_B, paired by seed. */
+  readonly accuracyGain: MeanStd;
+  /** η*_A > η*_B. */
+  readonly largerLr: boolean;
+  /** The mean gain is positive and larger than one standard error of the paired differences. */
+  readonly betterAccuracy: boolean;
+  /** The mean gain is within one standard error of 0 (or only one seed): no difference shown. */
+  readonly tie: boolean;
+}
+
+function paperCheck(rows: readonly UseRunRow[], optimalLr: Record<string, number>): PaperCheck | null {
+  const lrA = optimalLr["init-a"];
+  const lrB = optimalLr["init-b"];
+  if (lrA === undefined || lrB === undefined) return null;
+  const at = (init: string, lr: number) => new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, testAcc(r)]));
+  const a = at("init-a", lrA);
+  const b = at("init-b", lrB);
+  const gains = [...a].filter(([seed]) => b.has(seed)).map(([seed, acc]) => acc - (b.get(seed) as number));
+  const accuracyGain = meanStd(gains);
+  const se = accuracyGain.n > 1 ? accuracyGain.std / Math.sqrt(accuracyGain.n) : Infinity;
+  const tie = !(Math.abs(accuracyGain.mean) > se);
+  return { lrA, lrB, lrRatio: lrA / lrB, accuracyGain, largerLr: lrA > lrB, betterAccuracy: !tie && accuracyGain.mean > 0, tie };
+}
+
+/** One plain sentence per prediction, for the report and the terminal. */
+export function paperVerdict(p: PaperCheck): string[] {
+  const g = p.accuracyGain;
+  const pts = `${g.mean >= 0 ? "+" : "−"}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points over ${g.n} seed(s)`;
+  const lr = p.largerLr
+    ? `agrees: η*_A = ${p.lrA} is larger than η*_B = ${p.lrB} (ratio ${p.lrRatio.toPrecision(3)})`
+    : p.lrA === p.lrB
+      ? `does not agree: η*_A = η*_B = ${p.lrA} on this grid`
+      : `does not agree: η*_A = ${p.lrA} is smaller than η*_B = ${p.lrB}`;
+  const acc = p.betterAccuracy
+    ? `agrees: init-a's best test accuracy is higher, ${pts} (init-a − init-b, paired by seed)`
+    : p.tie
+      ? `not shown: the difference, ${pts} (init-a − init-b, paired by seed), is within one standard error of 0`
+      : `does not agree: init-a's best test accuracy is lower, ${pts} (init-a − init-b, paired by seed)`;
+  return [`larger η* for init-a — ${lr}`, `better best accuracy for init-a — ${acc}`];
 }
 
 export function meanStd(xs: readonly number[]): MeanStd {
@@ -76,10 +128,14 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   const speed = {
     trainExamplesPerSecond: median(finite(rows.map((r) => r.examplesPerSecond))),
     evalExamplesPerSecond: median(finite(rows.map((r) => r.evalExamplesPerSecond))),
-    peakRssMiB: Math.max(NaN, ...finite(rows.map((r) => r.peakRssMiB))),
+    peakRssMiB: maxOrNaN(finite(rows.map((r) => r.peakRssMiB))),
   };
   const truncated = Math.max(0, ...finite(rows.map((r) => r.truncated)));
-  return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), gainOverProbe, speed, truncated, grid };
+  return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), gainOverProbe, speed, truncated, paper: paperCheck(rows, optimalLr), grid };
+}
+
+function maxOrNaN(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : Math.max(...xs);
 }
 
 function median(xs: readonly number[]): number {
@@ -97,6 +153,7 @@ export function useSweepJson(s: UseSweepSummary): string {
     bestAccuracy: Object.fromEntries(Object.entries(s.bestAccuracy).map(([k, v]) => [k, ms(v)])),
     probe: ms(s.probe),
     gainOverProbe: Object.fromEntries(Object.entries(s.gainOverProbe).map(([k, v]) => [k, ms(v)])),
+    paper: s.paper === null ? null : { largerLr: s.paper.largerLr, betterAccuracy: s.paper.betterAccuracy, accuracyGain: ms(s.paper.accuracyGain) },
     speed: s.speed,
   });
 }
@@ -118,6 +175,7 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
     const sign = g.mean >= 0 ? "+" : "−";
     lines.push(`- ${init} at η* minus the probe, paired by seed: ${sign}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points`);
   }
+  if (s.paper !== null) for (const v of paperVerdict(s.paper)) lines.push(`- the paper's prediction of a ${v}`);
   const sp = s.speed;
   lines.push(`- speed: training ${sp.trainExamplesPerSecond.toFixed(1)} examples/s, inference ${sp.evalExamplesPerSecond.toFixed(1)} examples/s (medians over runs, one worker each); peak memory ${sp.peakRssMiB.toFixed(0)} MiB per worker`);
   return lines.join("\n") + "\n";

@@ -4,8 +4,8 @@
 // through index arithmetic. When a dot's operand is the reshape of a transpose that no single
 // stride can describe (the merged attention heads, [B, H, L, dh] → [B, L, H·dh]), the generated
 // kernel computes that index per multiply-add and loses its SIMD tiling. Measured in the sentence
-// encoder's o_proj ([32, 32, 512]·[512, 512]ᵀ + residual): 589 ms as a view, 32 ms after one
-// elementwise copy (0.7 ms); bench/view-matmul.ts reproduces it (docs/engine.md).
+// encoder's o_proj ([32, 32, 512]·[512, 512]ᵀ + residual) by bench/view-matmul.ts: 845 ms of
+// kernels as a view, 33 ms after one elementwise copy (docs/engine.md).
 //
 // The fusion pass (jax-js `splitGraphDataflow`) walks a dot operand back through view primitives to
 // the first real op and materialises that op's output. So the copy must be an op jit keeps: −(−x)

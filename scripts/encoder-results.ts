@@ -1,0 +1,64 @@
+// The sentence-encoder section of docs/RESULTS.md: analysed from the sweep rows committed under
+// docs/sweeps/<task>/ (written by `lorascope sweep … --out docs/sweeps/<task>`), with the command
+// that recreates each folder. Used by scripts/results.ts; `node --import tsx scripts/encoder-results.ts`
+// prints it alone.
+import fs from "node:fs";
+import path from "node:path";
+import { analyzeUseSweep, formatUseSweep, paperVerdict } from "../src/analysis/use-sweep.ts";
+import { readRows, type UseSweepSpec } from "../src/experiments/use-sweep.ts";
+
+/** The `lorascope sweep` command line that (re)creates a committed encoder sweep folder. */
+function sweepCommand(s: UseSweepSpec, dir: string): string {
+  const opt = (flag: string, v: number | undefined): string => (v === undefined ? "" : ` --${flag} ${v}`);
+  return `npx lorascope sweep --model use-lite --task ${s.task} --lrs ${s.lrs.join(",")} --inits ${s.inits.join(",")} --seeds ${s.seeds}` +
+    `${opt("epochs", s.epochs)}${opt("head-lr", s.headLr)}${opt("batch", s.batch)}${opt("limit", s.limit)}${opt("eval-limit", s.evalLimit)} --out ${dir}`;
+}
+
+/** The section of one committed encoder sweep (docs/sweeps/<task>), or how to run it. */
+function encoderSection(root: string, task: string): string {
+  const rel = `docs/sweeps/${task}`;
+  const dir = path.join(root, rel);
+  const specFile = path.join(dir, "sweep.json");
+  if (!fs.existsSync(specFile)) return `### ${task}\n\nNot run yet: no \`${rel}/sweep.json\`.\n`;
+  const s = JSON.parse(fs.readFileSync(specFile, "utf8")) as UseSweepSpec;
+  const rows = readRows(dir, s);
+  const total = s.lrs.length * s.inits.length * s.seeds;
+  const summary = analyzeUseSweep(rows);
+  const first = rows[0] as (typeof rows)[number] & { splits?: { used: { train: number; validation: number; test: number } } } | undefined;
+  const used = first?.splits?.used;
+  const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper's prediction of a ${v.replace(" — ", "** — ")}`);
+  return [
+    `### ${task}`,
+    "",
+    "```sh",
+    sweepCommand(s, rel),
+    "```",
+    "",
+    `${rows.length} of ${total} runs on disk${rows.length < total ? " (INCOMPLETE: rerun the command to finish)" : ""}; ` +
+      (used === undefined ? "" : `train ${used.train}, validation ${used.validation}, test ${used.test} examples per seed; `) +
+      `${s.epochs} epoch(s), batch ${s.batch}, head lr ${s.headLr}, LoRA r = 8 on q/k/v/o_proj and fc1/fc2 of both layers.`,
+    "",
+    ...verdict,
+    "",
+    formatUseSweep(summary, `use-lite ${task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`).replace(/^## /, "#### "),
+  ].join("\n");
+}
+
+/** The RESULTS.md section of the committed sentence-encoder sweeps under `root`/docs/sweeps. */
+export function encoderResults(root: string): string {
+  return `## The pretrained sentence encoder: Universal Sentence Encoder lite
+
+LoRA finetunes of USE-lite (a 2-layer pretrained transformer, [sentence-encoder.md](sentence-encoder.md))
+on two real tasks, learning rate × init × seed. η\\* of an init is the learning rate with the best mean
+validation accuracy; its test accuracy at η\\* is reported over seeds, next to a linear probe on the
+frozen encoder (same split and test sentences per seed, so the gain over the probe is paired by seed).
+The rows of every run are committed in \`docs/sweeps/<task>/runs/\`: the command under each task
+reuses them (it skips finished runs) and prints the same tables; delete the folder to rerun from scratch.
+
+${encoderSection(root, "sentiment")}
+
+${encoderSection(root, "spam")}
+`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(encoderResults(path.resolve(import.meta.dirname, "..")));
