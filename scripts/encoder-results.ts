@@ -50,7 +50,7 @@ export function encoderResults(root: string): string {
 
 LoRA finetunes of USE-lite (a 2-layer pretrained transformer, [sentence-encoder.md](sentence-encoder.md))
 on two real tasks, learning rate × init × seed. η\\* of an init is the learning rate with the best mean
-validation accuracy; its test accuracy at η\\* is reported over seeds, next to a linear probe on the
+validation accuracy (ties: the lower mean validation loss); its test accuracy at η\\* is reported over seeds, next to a linear probe on the
 frozen encoder (same split and test sentences per seed, so the gain over the probe is paired by seed).
 The rows of every run are committed in \`docs/sweeps/<task>/runs/\`: the command under each task
 reuses them (it skips finished runs) and prints the same tables; delete the folder to rerun from scratch.

@@ -73,6 +73,13 @@ test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated
   assert.equal(analyzeUseSweep(rows.filter((r) => r.init === "init-a")).paper, null);
 });
 
+test("a tie in validation accuracy goes to the lower validation loss, then the smaller lr", () => {
+  const tie = (lr: number, loss?: number): UseRunRow => ({ ...row("init-a", lr, 0, 0.9, 0.9), validation: loss === undefined ? { accuracy: 0.9 } : { accuracy: 0.9, loss } });
+  assert.equal(analyzeUseSweep([tie(1e-3, 0.30), tie(3e-3, 0.25)]).optimalLr["init-a"], 3e-3);
+  assert.equal(analyzeUseSweep([tie(1e-3, 0.25), tie(3e-3, 0.30)]).optimalLr["init-a"], 1e-3);
+  assert.equal(analyzeUseSweep([tie(1e-3), tie(3e-3)]).optimalLr["init-a"], 1e-3);
+});
+
 test("meanStd: sample std, 0 for one value", () => {
   assert.deepEqual(meanStd([0.5]), { mean: 0.5, std: 0, n: 1 });
   assert.ok(Math.abs(meanStd([1, 2, 3, 4]).std - Math.sqrt(5 / 3)) < 1e-12);

@@ -17,7 +17,10 @@ export interface MeanStd {
 }
 
 export interface UseSweepSummary {
-  /** η* per init, chosen on mean validation accuracy (ties: the smaller lr). */
+  /**
+   * η* per init, chosen on mean validation accuracy; ties (common: a few hundred validation
+   * examples give accuracy in steps of 1/n) go to the lower mean validation loss, then the smaller lr.
+   */
   readonly optimalLr: Record<string, number>;
   /** Test accuracy at η* over seeds, per init. */
   readonly bestAccuracy: Record<string, MeanStd>;
@@ -98,6 +101,8 @@ export function meanStd(xs: readonly number[]): MeanStd {
 
 /** A diverged run counts as accuracy 0, so it never wins η*. */
 const valAcc = (r: UseRunRow): number => (r.diverged || !Number.isFinite(r.validation.accuracy) ? 0 : r.validation.accuracy);
+/** Validation loss for tie-breaking; a diverged run or a row without it never wins a tie. */
+const valLoss = (r: UseRunRow): number => (r.diverged || !Number.isFinite(r.validation.loss) ? Infinity : (r.validation.loss as number));
 const testAcc = (r: UseRunRow): number => (r.diverged || !Number.isFinite(r.test.accuracy) ? 0 : r.test.accuracy);
 
 export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
@@ -109,12 +114,13 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   for (const init of inits) {
     const mine = rows.filter((r) => r.init === init);
     const lrs = [...new Set(mine.map((r) => r.lr))].sort((a, b) => a - b);
-    let best: { lr: number; val: number } | undefined;
+    let best: { lr: number; val: number; loss: number } | undefined;
     for (const lr of lrs) {
       const at = mine.filter((r) => r.lr === lr);
       const validation = meanStd(at.map(valAcc));
       grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length });
-      if (best === undefined || validation.mean > best.val) best = { lr, val: validation.mean };
+      const loss = meanStd(at.map(valLoss)).mean;
+      if (best === undefined || validation.mean > best.val || (validation.mean === best.val && loss < best.loss)) best = { lr, val: validation.mean, loss };
     }
     if (best === undefined) continue;
     optimalLr[init] = best.lr;

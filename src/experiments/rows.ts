@@ -60,7 +60,7 @@ export interface UseRunRow {
   readonly lr: number;
   readonly seed: number;
   readonly diverged: boolean;
-  readonly validation: { readonly accuracy: number };
+  readonly validation: { readonly accuracy: number; readonly loss?: number };
   readonly test: { readonly accuracy: number };
   readonly probe: { readonly validation: { readonly accuracy: number }; readonly test: { readonly accuracy: number } };
   readonly examplesPerSecond: number;
