@@ -80,6 +80,16 @@ test("a tie in validation accuracy goes to the lower validation loss, then the s
   assert.equal(analyzeUseSweep([tie(1e-3), tie(3e-3)]).optimalLr["init-a"], 1e-3);
 });
 
+test("dynamics at the end: the last measurement per run, averaged over the seeds that have one", () => {
+  const point = (step: number, z: number) => ({ step, rmsZA: z, rmsZB: 2 * z, delta1: 0, delta2: z / 10, delta3: 0 });
+  const withDyn = rows.map((r) => (r.init === "init-a" && r.lr === 1e-3 ? { ...r, dynamics: [point(0, 9), point(10, r.seed + 1)] } : r));
+  const s = analyzeUseSweep(withDyn);
+  const cell = s.grid.find((g) => g.init === "init-a" && g.lr === 1e-3);
+  assert.deepEqual(cell?.dynamicsAtEnd, { rmsZA: 1.5, rmsZB: 3, delta1: 0, delta2: 0.15, delta3: 0, n: 2 });
+  assert.equal(s.grid.find((g) => g.init === "init-b")?.dynamicsAtEnd, null);
+  assert.match(formatUseSweep(s, "t"), /\| init-a \| 0\.001 \| 1\.50e\+0 \| 3\.00e\+0 \| 0\.00e\+0 \| 1\.50e-1 \| 0\.00e\+0 \|/);
+});
+
 test("meanStd: sample std, 0 for one value", () => {
   assert.deepEqual(meanStd([0.5]), { mean: 0.5, std: 0, n: 1 });
   assert.ok(Math.abs(meanStd([1, 2, 3, 4]).std - Math.sqrt(5 / 3)) < 1e-12);

@@ -16,6 +16,20 @@ export interface MeanStd {
   readonly n: number;
 }
 
+/** One (init, lr) cell over seeds. */
+export interface GridCell {
+  readonly init: string;
+  readonly lr: number;
+  readonly validation: MeanStd;
+  readonly test: MeanStd;
+  readonly diverged: number;
+  /**
+   * The last dynamics measurement of each run (mean over modules), averaged over the seeds that have
+   * one: RMS(Z_A), RMS(Z_B) and the last interval's δ¹, δ², δ³. Null when no run recorded dynamics.
+   */
+  readonly dynamicsAtEnd: { readonly rmsZA: number; readonly rmsZB: number; readonly delta1: number; readonly delta2: number; readonly delta3: number; readonly n: number } | null;
+}
+
 export interface UseSweepSummary {
   /**
    * η* per init, chosen on mean validation accuracy; ties (common: a few hundred validation
@@ -38,7 +52,7 @@ export interface UseSweepSummary {
   /** The paper's two predictions, when the sweep has both init-a and init-b. */
   readonly paper: PaperCheck | null;
   /** Mean validation and test accuracy per init and lr, for the table. */
-  readonly grid: ReadonlyArray<{ readonly init: string; readonly lr: number; readonly validation: MeanStd; readonly test: MeanStd; readonly diverged: number }>;
+  readonly grid: ReadonlyArray<GridCell>;
 }
 
 /**
@@ -118,7 +132,7 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
     for (const lr of lrs) {
       const at = mine.filter((r) => r.lr === lr);
       const validation = meanStd(at.map(valAcc));
-      grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length });
+      grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length, dynamicsAtEnd: endDynamics(at) });
       const loss = meanStd(at.map(valLoss)).mean;
       if (best === undefined || validation.mean > best.val || (validation.mean === best.val && loss < best.loss)) best = { lr, val: validation.mean, loss };
     }
@@ -138,6 +152,13 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   };
   const truncated = Math.max(0, ...finite(rows.map((r) => r.truncated)));
   return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), gainOverProbe, speed, truncated, paper: paperCheck(rows, optimalLr), grid };
+}
+
+function endDynamics(runs: readonly UseRunRow[]): GridCell["dynamicsAtEnd"] {
+  const ends = runs.flatMap((r) => (r.dynamics !== undefined && r.dynamics.length > 0 ? [r.dynamics[r.dynamics.length - 1] as NonNullable<UseRunRow["dynamics"]>[number]] : []));
+  if (ends.length === 0) return null;
+  const mean = (k: "rmsZA" | "rmsZB" | "delta1" | "delta2" | "delta3"): number => ends.reduce((a, e) => a + e[k], 0) / ends.length;
+  return { rmsZA: mean("rmsZA"), rmsZB: mean("rmsZB"), delta1: mean("delta1"), delta2: mean("delta2"), delta3: mean("delta3"), n: ends.length };
 }
 
 function maxOrNaN(xs: readonly number[]): number {
@@ -182,6 +203,22 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
     lines.push(`- ${init} at η* minus the probe, paired by seed: ${sign}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points`);
   }
   if (s.paper !== null) for (const v of paperVerdict(s.paper)) lines.push(`- the paper's prediction of a ${v}`);
+  const dyn = s.grid.filter((g) => g.dynamicsAtEnd !== null);
+  if (dyn.length > 0) {
+    const e = (v: number): string => (Number.isFinite(v) ? v.toExponential(2) : "–");
+    lines.push(
+      "",
+      "LoRA dynamics at the end of training (RMS over the measuring batch, mean over the 12 adapted modules and the seeds; δ over the last interval):",
+      "",
+      "| init | lr | Z_A | Z_B | δ¹ | δ² | δ³ |",
+      "|---|---|---|---|---|---|---|",
+      ...dyn.map((g) => {
+        const d = g.dynamicsAtEnd as NonNullable<GridCell["dynamicsAtEnd"]>;
+        return `| ${g.init} | ${g.lr} | ${e(d.rmsZA)} | ${e(d.rmsZB)} | ${e(d.delta1)} | ${e(d.delta2)} | ${e(d.delta3)} |`;
+      }),
+      "",
+    );
+  }
   const sp = s.speed;
   lines.push(`- speed: training ${sp.trainExamplesPerSecond.toFixed(1)} examples/s, inference ${sp.evalExamplesPerSecond.toFixed(1)} examples/s (medians over runs, one worker each); peak memory ${sp.peakRssMiB.toFixed(0)} MiB per worker`);
   return lines.join("\n") + "\n";

@@ -54,6 +54,19 @@ export function runId(k: RunKey): string {
   return `${k.init}|n=${k.width}|lr=${k.lr.toPrecision(6)}|seed=${k.seed}`;
 }
 
+/**
+ * LoRA dynamics of an encoder run at one measurement, averaged over its adapted modules:
+ * RMS(Z_A), RMS(Z_B) and the δ¹/δ²/δ³ decomposition of ΔZ_B since the previous measurement.
+ */
+export interface DynamicsPoint {
+  readonly step: number;
+  readonly rmsZA: number;
+  readonly rmsZB: number;
+  readonly delta1: number;
+  readonly delta2: number;
+  readonly delta3: number;
+}
+
 /** One finished sentence-encoder finetune of a `lorascope sweep` (one JSON file per run). */
 export interface UseRunRow {
   readonly init: string;
@@ -69,4 +82,6 @@ export interface UseRunRow {
   readonly peakRssMiB?: number;
   /** Texts of this run's data cut to the encoder's 128 tokens. */
   readonly truncated?: number;
+  /** Mean over modules per measurement (use-dynamics.ts); absent in older rows. */
+  readonly dynamics?: readonly DynamicsPoint[];
 }

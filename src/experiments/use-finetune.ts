@@ -10,7 +10,7 @@ import path from "node:path";
 import { UserError } from "../core/errors.ts";
 import * as prng from "../core/prng.ts";
 import type { Key } from "../core/prng.ts";
-import type { Params } from "../core/tree.ts";
+import { combine, type Params } from "../core/tree.ts";
 import { disposeTree, refTree } from "../engine/index.ts";
 import { saveAdapter } from "../io/peft.ts";
 import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../lora/config.ts";
@@ -21,6 +21,7 @@ import { adamw, linearSchedule, paramGroups } from "../optim/index.ts";
 import { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample } from "../train/data/index.ts";
 import { createJitTrainer } from "../train/jit-trainer.ts";
 import * as clf from "./use-classifier.ts";
+import { dynamicsRecorder, type ModuleDynamics } from "./use-dynamics.ts";
 
 export const USE_TASKS = ["sentiment", "spam"] as const;
 export type UseTask = (typeof USE_TASKS)[number];
@@ -49,6 +50,8 @@ export interface UseFinetuneSpec {
   /** Share of the steps spent warming up linearly (HF get_linear_schedule_with_warmup). */
   readonly warmupFraction: number;
   readonly weightDecay: number;
+  /** Measure the per-module dynamics (use-dynamics.ts) every this many steps; 0: never. */
+  readonly dynamicsEvery: number;
 }
 
 export const USE_FINETUNE_DEFAULTS: Omit<UseFinetuneSpec, "task" | "init" | "lr"> = {
@@ -60,6 +63,7 @@ export const USE_FINETUNE_DEFAULTS: Omit<UseFinetuneSpec, "task" | "init" | "lr"
   batch: 32,
   warmupFraction: 0.1,
   weightDecay: 0.01,
+  dynamicsEvery: 10,
 };
 
 export interface Metrics {
@@ -97,6 +101,8 @@ export interface UseFinetuneResult {
   readonly testPredictions: number[];
   readonly testLogits: number[][];
   readonly truncated: number;
+  /** Per-module RMS(Z_A), RMS(Z_B), δ¹/δ²/δ³ at step 0, every `dynamicsEvery` steps and at the end. */
+  readonly dynamics: ModuleDynamics[];
 }
 
 /** The loaded task: examples split reproducibly from the seed, subsampled as the spec says. */
@@ -275,10 +281,17 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
     optimizer,
     trainable: inj.trainable,
   });
+  // Measured before training, every `dynamicsEvery` steps, and after the last step.
+  const recorder = spec.dynamicsEvery > 0 ? dynamicsRecorder(val, spec.batch, model.constants, scaling(cfg)) : undefined;
+  const dynamics: ModuleDynamics[] = [];
+  const measure = async (params: Params, step: number): Promise<void> => {
+    if (recorder !== undefined && dynamics.at(-1)?.step !== step) dynamics.push(...(await recorder.record(step, params)));
+  };
+  await measure(inj.params, 0);
   let state = trainer.init(inj.params);
   const losses: number[] = [];
   let diverged = false;
-  const tTrain = performance.now();
+  let tTrain = performance.now();
   let seen = 0;
   outer: for (let epoch = 0; epoch < spec.epochs; epoch++) {
     for (const idx of clf.bucketedBatches(prng.fold(root, "order"), epoch, train, spec.batch)) {
@@ -287,6 +300,11 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
       state = out.state;
       losses.push(out.loss);
       seen += idx.length;
+      if (spec.dynamicsEvery > 0 && state.step % spec.dynamicsEvery === 0 && Number.isFinite(out.loss)) {
+        const t = performance.now();
+        await measure(combine(state.trainable, state.frozen), state.step);
+        tTrain += performance.now() - t; // measuring is not training time
+      }
       if (!Number.isFinite(out.loss)) {
         diverged = true;
         progress(`diverged: loss ${out.loss} at step ${state.step}`);
@@ -300,6 +318,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   }
   const examplesPerSecond = seen / ((performance.now() - tTrain) / 1000);
   const params = trainer.params(state);
+  if (!diverged) await measure(params, state.step);
   const ev = await clf.evaluate(params, val, numLabels, model.constants, ctx, spec.batch);
   const tEval = performance.now();
   const et = await clf.evaluate(params, test, numLabels, model.constants, ctx, spec.batch);
@@ -321,6 +340,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
     testPredictions: et.predictions,
     testLogits: et.logits,
     truncated,
+    dynamics,
   };
   if (outDir !== undefined) {
     await saveAdapter(outDir, params, cfg, { base_model_name_or_path: "use-lite", task_type: "SEQ_CLS" });

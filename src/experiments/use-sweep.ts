@@ -11,6 +11,7 @@ import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { InitScheme } from "../lora/config.ts";
 import { USE_FINETUNE_DEFAULTS, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
+import { meanOverModules } from "./use-dynamics.ts";
 import { runPool } from "./worker-pool.ts";
 
 export interface UseSweepSpec {
@@ -150,6 +151,7 @@ export async function runSweepJob(job: UseSweepJob): Promise<void> {
     spec: r.spec,
     splits: r.splits,
     finalLoss: r.losses.at(-1) ?? null,
+    dynamics: meanOverModules(r.dynamics),
   };
   await writeFileAtomic(job.file, JSON.stringify(row) + "\n");
 }

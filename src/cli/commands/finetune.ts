@@ -19,6 +19,19 @@ const FLAGS: FlagTable = {
   json: { kind: "bool", help: "print the result as one JSON line on stdout" },
 };
 
+/** The last measurement per module (run.json keeps every one). */
+function dynamicsTable(rows: ReadonlyArray<{ step: number; module: string; rmsZA: number; rmsZB: number; delta1: number; delta2: number; delta3: number }>): string[] {
+  const last = rows.at(-1)?.step;
+  if (last === undefined) return [];
+  const e = (v: number): string => (Number.isFinite(v) ? v.toExponential(2) : "–").padStart(9);
+  return [
+    "",
+    `LoRA dynamics at step ${last} on the measuring batch (RMS; δ over the last interval):`,
+    `${"module".padEnd(28)}${"Z_A".padStart(9)}${"Z_B".padStart(9)}${"δ¹".padStart(9)}${"δ²".padStart(9)}${"δ³".padStart(9)}`,
+    ...rows.filter((d) => d.step === last).map((d) => `${d.module.padEnd(28)}${e(d.rmsZA)}${e(d.rmsZB)}${e(d.delta1)}${e(d.delta2)}${e(d.delta3)}`),
+  ];
+}
+
 export const finetune: Command = {
   name: "finetune",
   summary: "LoRA-finetune a pretrained encoder on a classification task (vs a linear probe)",
@@ -79,6 +92,7 @@ export const finetune: Command = {
           `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
           `finetuned  validation ${pct(r.validation.accuracy)} (loss ${r.validation.loss.toFixed(4)}), test ${pct(r.test.accuracy)} (loss ${r.test.loss.toFixed(4)})`,
           `probe      validation ${pct(r.probe.validation.accuracy)}, test ${pct(r.probe.test.accuracy)}`,
+          ...dynamicsTable(r.dynamics),
         ].join("\n") + "\n",
       );
     }
