@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { UseRunRow } from "./rows.ts";
 import { UserError } from "../core/errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { removeStaleTemps, writeFileAtomic } from "../io/atomic.ts";
 import type { InitScheme } from "../lora/config.ts";
 import { USE_FINETUNE_DEFAULTS, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
 import { meanOverModules } from "./use-dynamics.ts";
@@ -90,6 +90,7 @@ export async function runUseSweep(
   const t0 = performance.now();
   checkSameSettings(outDir, s);
   mkdirSync(runsDir(outDir), { recursive: true });
+  removeStaleTemps(runsDir(outDir)); // from runs in flight when an earlier sweep was killed
   await writeFileAtomic(path.join(outDir, SWEEP_FILE), JSON.stringify(s, null, 2) + "\n");
   const all = sweepRuns(s);
   const jobs: UseSweepJob[] = all
@@ -97,6 +98,7 @@ export async function runUseSweep(
     .filter((j) => !existsSync(j.file));
   const runsSkipped = all.length - jobs.length;
   let done = runsSkipped;
+  if (runsSkipped > 0) opts.onRun?.(done, all.length);
   const onDone = () => opts.onRun?.(++done, all.length);
   const workers = Math.min(opts.workers ?? os.availableParallelism(), jobs.length);
   if (workers === 0) {

@@ -2,6 +2,7 @@
 // The bytes go to a temporary file in the same directory (so the rename stays on one file system),
 // are flushed to disk, and the temporary file is then renamed over the target (POSIX rename is atomic).
 import { randomBytes } from "node:crypto";
+import { readdirSync, rmSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 
@@ -21,4 +22,15 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** Temporary files of `writeFileAtomic` left in `dir` by a writer that was killed mid-write. */
+export function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no directory, nothing left behind
+  }
+  for (const f of names) if (/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(f)) rmSync(path.join(dir, f), { force: true });
 }

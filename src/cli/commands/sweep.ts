@@ -63,9 +63,22 @@ export const sweep: Command = {
     const out = (flags["out"] as string | undefined) ?? `sweep-use-${task}`;
     const { runUseSweep } = await import("../../experiments/use-sweep.ts");
     const { analyzeUseSweep, formatUseSweep, useSweepJson } = await import("../../analysis/use-sweep.ts");
+    // Ctrl-C or kill: finished runs are on disk (written atomically), the ones in flight are dropped;
+    // say so in one line and leave with 130 (the pool's exit hook stops the workers).
+    let saved = 0;
+    let total = spec.lrs.length * spec.inits.length * spec.seeds;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.stderr.write(`\nlorascope sweep: interrupted (${signal}); ${saved} of ${total} runs are saved in ${out}/runs; run the same command again to resume.\n`);
+      process.exit(130);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const res = await runUseSweep(spec, out, {
       ...(workers === undefined ? {} : { workers }),
-      onRun: (done, total) => process.stderr.write(`sweep: ${done}/${total} runs done\n`),
+      onRun: (done, all) => {
+        [saved, total] = [done, all];
+        process.stderr.write(`sweep: ${done}/${all} runs done\n`);
+      },
     });
     process.stderr.write(`sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`);
     const summary = analyzeUseSweep(res.rows);
