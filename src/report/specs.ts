@@ -2,7 +2,7 @@
 // coord-check result. Each returns null when its data is absent (the page then shows a placeholder).
 import type { SweepAnalysis } from "../analysis/index.ts";
 import type { CoordCheckResult } from "../experiments/coordcheck.ts";
-import type { Row, StepRow } from "../experiments/rows.ts";
+import type { DynamicsPoint, Row, StepRow } from "../experiments/rows.ts";
 import type { Spec } from "./render.ts";
 
 const LOG = { type: "log" } as const;
@@ -79,16 +79,10 @@ export function lrVsWidthSpec(a: SweepAnalysis): Spec | null {
   };
 }
 
-export interface StepSeries {
+export interface StepSeries extends DynamicsPoint {
   readonly init: string;
   readonly width: number;
   readonly lr: number;
-  readonly step: number;
-  readonly rmsZA: number;
-  readonly rmsZB: number;
-  readonly delta1: number;
-  readonly delta2: number;
-  readonly delta3: number;
 }
 
 /**
