@@ -26,7 +26,7 @@ function encoderSection(root: string, task: string): string {
   const summary = analyzeUseSweep(rows);
   const first = rows[0] as (typeof rows)[number] & { splits?: { used: { train: number; validation: number; test: number } } } | undefined;
   const used = first?.splits?.used;
-  const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper's prediction of a ${v.replace(" — ", "** — ")}`);
+  const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${v.replace(" — ", "** — ")}`);
   return [
     `### ${task}`,
     "",

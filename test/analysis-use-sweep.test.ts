@@ -61,8 +61,8 @@ test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated
   assert.ok(Math.abs(p.accuracyGain.mean + 0.05) < 1e-12);
   assert.equal(p.tie, false);
   assert.equal(p.betterAccuracy, false);
-  assert.match(formatUseSweep(s, "t"), /larger η\* for init-a — does not agree: η\*_A = 0\.001 is smaller than η\*_B = 0\.003/);
-  assert.match(formatUseSweep(s, "t"), /better best accuracy for init-a — does not agree: .*−5\.00 ± 1\.41 points over 2 seed/);
+  assert.match(formatUseSweep(s, "t"), /init-a has the larger η\* — does not agree: η\*_A = 0\.001 is smaller than η\*_B = 0\.003/);
+  assert.match(formatUseSweep(s, "t"), /init-a reaches the better best accuracy — does not agree: .*−5\.00 ± 1\.41 points over 2 seed/);
   // Swap the inits' names: now both predictions hold.
   const swapped = analyzeUseSweep(rows.map((r) => ({ ...r, init: r.init === "init-a" ? "init-b" : "init-a" })));
   assert.equal(swapped.paper?.largerLr, true);
@@ -89,6 +89,20 @@ test("dynamics at the end: the last measurement per run, averaged over the seeds
   assert.ok(d !== null && d !== undefined);
   assert.deepEqual({ ...d, delta2: +d.delta2.toFixed(12) }, { rmsZA: 1.5, rmsZB: 3, delta1: 0, delta2: 0.15, delta3: 0, n: 2 });
   assert.equal(s.grid.find((g) => g.init === "init-b")?.dynamicsAtEnd, null);
+  assert.equal(s.paper?.bShare, null); // init-b at its η* has no dynamics
+  // Σδ²/Σδ¹ per run, mean over seeds: init-a (η* 1e-3) 0.1 and 0.1; init-b (η* 3e-3) 0.5 and 0.25.
+  const first = { ...point(0, 1), delta1: NaN, delta2: NaN, delta3: NaN }; // no interval yet
+  const both = rows.map((r) =>
+    r.init === "init-a" && r.lr === 1e-3
+      ? { ...r, dynamics: [first, { ...point(10, 1), delta1: 1, delta2: 0.1 }] }
+      : r.init === "init-b" && r.lr === 3e-3
+        ? { ...r, dynamics: [first, { ...point(10, 1), delta1: 2, delta2: r.seed === 0 ? 1 : 0.5 }] }
+        : r,
+  );
+  const share = analyzeUseSweep(both).paper?.bShare;
+  assert.ok(share !== null && share !== undefined);
+  assert.ok(Math.abs(share.a - 0.1) < 1e-12 && Math.abs(share.b - 0.375) < 1e-12, JSON.stringify(share));
+  assert.match(formatUseSweep(analyzeUseSweep(both), "t"), /init-b leaves B undertrained — does not agree: .* is 0\.38 under init-b at η\*_B against 0\.10 under init-a/);
   assert.match(formatUseSweep(s, "t"), /\| init-a \| 0\.001 \| 1\.50e\+0 \| 3\.00e\+0 \| 0\.00e\+0 \| 1\.50e-1 \| 0\.00e\+0 \|/);
 });
 

@@ -72,6 +72,12 @@ export interface PaperCheck {
   readonly betterAccuracy: boolean;
   /** The mean gain is within one standard error of 0 (or only one seed): no difference shown. */
   readonly tie: boolean;
+  /**
+   * How much of the change of Z_B came from updating B: Σδ² / Σδ¹ over every measured interval of a
+   * run, mean over seeds, at each init's η* (null without dynamics). The paper: under Init[B], B is
+   * undertrained (δ² → 0 with width), under Init[A] both terms are Θ(1).
+   */
+  readonly bShare: { readonly a: number; readonly b: number } | null;
 }
 
 function paperCheck(rows: readonly UseRunRow[], optimalLr: Record<string, number>): PaperCheck | null {
@@ -85,10 +91,19 @@ function paperCheck(rows: readonly UseRunRow[], optimalLr: Record<string, number
   const accuracyGain = meanStd(gains);
   const se = accuracyGain.n > 1 ? accuracyGain.std / Math.sqrt(accuracyGain.n) : Infinity;
   const tie = !(Math.abs(accuracyGain.mean) > se);
-  return { lrA, lrB, lrRatio: lrA / lrB, accuracyGain, largerLr: lrA > lrB, betterAccuracy: !tie && accuracyGain.mean > 0, tie };
+  const share = (init: string, lr: number): number => {
+    const ratios = rows.filter((r) => r.init === init && r.lr === lr && r.dynamics !== undefined).map((r) => {
+      const ds = (r.dynamics ?? []).filter((d) => Number.isFinite(d.delta1) && Number.isFinite(d.delta2));
+      return ds.reduce((s, d) => s + d.delta2, 0) / ds.reduce((s, d) => s + d.delta1, 0);
+    });
+    return meanStd(ratios.filter(Number.isFinite)).mean;
+  };
+  const [shareA, shareB] = [share("init-a", lrA), share("init-b", lrB)];
+  const bShare = Number.isFinite(shareA) && Number.isFinite(shareB) ? { a: shareA, b: shareB } : null;
+  return { lrA, lrB, lrRatio: lrA / lrB, accuracyGain, largerLr: lrA > lrB, betterAccuracy: !tie && accuracyGain.mean > 0, tie, bShare };
 }
 
-/** One plain sentence per prediction, for the report and the terminal. */
+/** One plain sentence per prediction ("<prediction> — <verdict>: <numbers>"), for the report and the terminal. */
 export function paperVerdict(p: PaperCheck): string[] {
   const g = p.accuracyGain;
   const pts = `${g.mean >= 0 ? "+" : "−"}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points over ${g.n} seed(s)`;
@@ -102,7 +117,15 @@ export function paperVerdict(p: PaperCheck): string[] {
     : p.tie
       ? `not shown: the difference, ${pts} (init-a − init-b, paired by seed), is within one standard error of 0`
       : `does not agree: init-a's best test accuracy is lower, ${pts} (init-a − init-b, paired by seed)`;
-  return [`larger η* for init-a — ${lr}`, `better best accuracy for init-a — ${acc}`];
+  const out = [`init-a has the larger η* — ${lr}`, `init-a reaches the better best accuracy — ${acc}`];
+  if (p.bShare !== null) {
+    const { a, b } = p.bShare;
+    const f = (x: number): string => x.toPrecision(2);
+    out.push(
+      `init-b leaves B undertrained — ${b < a ? "agrees" : "does not agree"}: the share of B's update in the change of Z_B, Σδ²/Σδ¹ over training, is ${f(b)} under init-b at η*_B against ${f(a)} under init-a at η*_A`,
+    );
+  }
+  return out;
 }
 
 export function meanStd(xs: readonly number[]): MeanStd {
@@ -202,7 +225,7 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
     const sign = g.mean >= 0 ? "+" : "−";
     lines.push(`- ${init} at η* minus the probe, paired by seed: ${sign}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points`);
   }
-  if (s.paper !== null) for (const v of paperVerdict(s.paper)) lines.push(`- the paper's prediction of a ${v}`);
+  if (s.paper !== null) for (const v of paperVerdict(s.paper)) lines.push(`- the paper predicts that ${v}`);
   const dyn = s.grid.filter((g) => g.dynamicsAtEnd !== null);
   if (dyn.length > 0) {
     const e = (v: number): string => (Number.isFinite(v) ? v.toExponential(2) : "–");

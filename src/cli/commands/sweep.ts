@@ -82,7 +82,10 @@ export const sweep: Command = {
     });
     process.stderr.write(`sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`);
     const summary = analyzeUseSweep(res.rows);
-    if (summary.truncated > 0) process.stderr.write(`note: up to ${summary.truncated} texts per run were longer than the encoder's 128 tokens and were cut to their first 128\n`);
+    if (summary.truncated > 0) {
+      const [texts, were] = summary.truncated === 1 ? ["text", "was"] : ["texts", "were"];
+      process.stderr.write(`note: up to ${summary.truncated} ${texts} per run ${were} longer than the encoder's 128 tokens and cut to their first 128\n`);
+    }
     process.stdout.write(formatUseSweep(summary, `use-lite ${task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`));
     if (flags["json"] === true) process.stdout.write(useSweepJson(summary) + "\n");
     return 0;
