@@ -52,6 +52,9 @@ LoRA finetunes of USE-lite (a 2-layer pretrained transformer, [sentence-encoder.
 on two real tasks, learning rate × init × seed. η\\* of an init is the learning rate with the best mean
 validation accuracy (ties: the lower mean validation loss); its test accuracy at η\\* is reported over seeds, next to a linear probe on the
 frozen encoder (same split and test sentences per seed, so the gain over the probe is paired by seed).
+The column "minus the probe, validation + test" pools both held-out splits (twice the examples of the
+test split alone); at a fixed learning rate neither split chose anything, while in the η\\* rows the
+validation half is the one that chose η\\*.
 The rows of every run are committed in \`docs/sweeps/<task>/runs/\`: the command under each task
 reuses them (it skips finished runs) and prints the same tables; delete the folder to rerun from scratch.
 

@@ -49,7 +49,12 @@ test("the gain over the probe is paired by seed", () => {
   // init-a at η* = 1e-3: test 0.80 and 0.84 against probes 0.70 and 0.72 → gains 0.10 and 0.12.
   assert.ok(Math.abs((s.gainOverProbe["init-a"]?.mean as number) - 0.11) < 1e-12);
   assert.ok(Math.abs((s.gainOverProbe["init-a"]?.std as number) - Math.SQRT2 * 0.01) < 1e-12);
-  assert.match(formatUseSweep(s, "t"), /init-a at η\* minus the probe, paired by seed: \+11\.00 ± 1\.41 points/);
+  assert.match(formatUseSweep(s, "t"), /init-a at η\* minus the probe on the test split, paired by seed: \+11\.00 ± 1\.41 points/);
+  // Held out = validation and test pooled (equal weights without split sizes): init-a at 1e-3,
+  // seed 0: (0.84 + 0.80)/2 − (0.70 + 0.70)/2 = 0.12; seed 1: (0.86 + 0.84)/2 − (0.70 + 0.72)/2 = 0.14.
+  const cell = s.grid.find((g) => g.init === "init-a" && g.lr === 1e-3);
+  assert.ok(Math.abs((cell?.heldOutGain.mean as number) - 0.13) < 1e-12);
+  assert.match(formatUseSweep(s, "t"), /\| init-a \| 0\.001 \(η\*\) \| 85\.00 ± 1\.41% \| 82\.00 ± 2\.83% \| \+13\.00 ± 1\.41 \| 0\/2 \|/);
 });
 
 test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated either way", () => {

@@ -24,6 +24,12 @@ export interface GridCell {
   readonly test: MeanStd;
   readonly diverged: number;
   /**
+   * Accuracy minus the probe's on every held-out example (validation and test pooled), paired by
+   * seed. At a fixed learning rate nothing was chosen on either split, so this compares finetune and
+   * probe on twice the examples of the test split alone.
+   */
+  readonly heldOutGain: MeanStd;
+  /**
    * The last dynamics measurement of each run (mean over modules), averaged over the seeds that have
    * one: RMS(Z_A), RMS(Z_B) and the last interval's δ¹, δ², δ³. Null when no run recorded dynamics.
    */
@@ -155,7 +161,7 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
     for (const lr of lrs) {
       const at = mine.filter((r) => r.lr === lr);
       const validation = meanStd(at.map(valAcc));
-      grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length, dynamicsAtEnd: endDynamics(at) });
+      grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length, heldOutGain: meanStd(at.map(heldOutGain)), dynamicsAtEnd: endDynamics(at) });
       const loss = meanStd(at.map(valLoss)).mean;
       if (best === undefined || validation.mean > best.val || (validation.mean === best.val && loss < best.loss)) best = { lr, val: validation.mean, loss };
     }
@@ -175,6 +181,13 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   };
   const truncated = Math.max(0, ...finite(rows.map((r) => r.truncated)));
   return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), gainOverProbe, speed, truncated, paper: paperCheck(rows, optimalLr), grid };
+}
+
+/** Pooled validation + test accuracy minus the probe's (weights: the split sizes; equal if unknown). */
+function heldOutGain(r: UseRunRow): number {
+  const [nv, nt] = r.splits === undefined ? [1, 1] : [r.splits.used.validation, r.splits.used.test];
+  const pooled = (v: number, t: number): number => (nv * v + nt * t) / (nv + nt);
+  return pooled(valAcc(r), testAcc(r)) - pooled(r.probe.validation.accuracy, r.probe.test.accuracy);
 }
 
 function endDynamics(runs: readonly UseRunRow[]): GridCell["dynamicsAtEnd"] {
@@ -211,10 +224,16 @@ export function useSweepJson(s: UseSweepSummary): string {
 /** A short markdown summary (also readable in a terminal). */
 export function formatUseSweep(s: UseSweepSummary, title: string): string {
   const pct = (m: MeanStd) => `${(100 * m.mean).toFixed(2)} ± ${(100 * m.std).toFixed(2)}%`;
-  const lines = [`## ${title}`, "", "| init | lr | validation | test | diverged |", "|---|---|---|---|---|"];
+  const points = (m: MeanStd) => `${m.mean >= 0 ? "+" : "−"}${(100 * Math.abs(m.mean)).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
+  const lines = [
+    `## ${title}`,
+    "",
+    "| init | lr | validation | test | minus the probe, validation + test (points) | diverged |",
+    "|---|---|---|---|---|---|",
+  ];
   for (const g of s.grid) {
     const star = s.optimalLr[g.init] === g.lr ? " (η*)" : "";
-    lines.push(`| ${g.init} | ${g.lr}${star} | ${pct(g.validation)} | ${pct(g.test)} | ${g.diverged}/${g.validation.n} |`);
+    lines.push(`| ${g.init} | ${g.lr}${star} | ${pct(g.validation)} | ${pct(g.test)} | ${points(g.heldOutGain)} | ${g.diverged}/${g.validation.n} |`);
   }
   lines.push("");
   for (const [init, lr] of Object.entries(s.optimalLr)) {
@@ -222,8 +241,7 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
   }
   lines.push(`- linear probe (frozen encoder): test accuracy ${pct(s.probe)} over ${s.probe.n} seed(s)`);
   for (const [init, g] of Object.entries(s.gainOverProbe)) {
-    const sign = g.mean >= 0 ? "+" : "−";
-    lines.push(`- ${init} at η* minus the probe, paired by seed: ${sign}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points`);
+    lines.push(`- ${init} at η* minus the probe on the test split, paired by seed: ${points(g)} points`);
   }
   if (s.paper !== null) for (const v of paperVerdict(s.paper)) lines.push(`- the paper predicts that ${v}`);
   const dyn = s.grid.filter((g) => g.dynamicsAtEnd !== null);

@@ -82,6 +82,8 @@ export interface UseRunRow {
   readonly peakRssMiB?: number;
   /** Texts of this run's data cut to the encoder's 128 tokens. */
   readonly truncated?: number;
+  /** Examples used per split (absent in older rows). */
+  readonly splits?: { readonly used: { readonly validation: number; readonly test: number } };
   /** Mean over modules per measurement (use-dynamics.ts); absent in older rows. */
   readonly dynamics?: readonly DynamicsPoint[];
 }
