@@ -14,6 +14,9 @@ function sweepCommand(s: UseSweepSpec, dir: string): string {
     `${opt("epochs", s.epochs)}${opt("head-lr", s.headLr)}${opt("batch", s.batch)}${opt("limit", s.limit)}${opt("eval-limit", s.evalLimit)} --out ${dir}`;
 }
 
+/** Markdown-safe text: the * of η* and the _ of Z_A must not open emphasis. */
+const escape = (text: string): string => text.replace(/[*_]/g, (c) => `\\${c}`);
+
 /** The section of one committed encoder sweep (docs/sweeps/<task>), or how to run it. */
 function encoderSection(root: string, task: string): string {
   const rel = `docs/sweeps/${task}`;
@@ -26,7 +29,7 @@ function encoderSection(root: string, task: string): string {
   const summary = analyzeUseSweep(rows);
   const first = rows[0] as (typeof rows)[number] & { splits?: { used: { train: number; validation: number; test: number } } } | undefined;
   const used = first?.splits?.used;
-  const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${v.replace(" — ", "** — ")}`);
+  const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${escape(v).replace(" — ", "** — ")}`);
   return [
     `### ${task}`,
     "",
@@ -40,7 +43,7 @@ function encoderSection(root: string, task: string): string {
     "",
     ...verdict,
     "",
-    formatUseSweep(summary, `use-lite ${task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`).replace(/^## /, "#### "),
+    escape(formatUseSweep(summary, `use-lite ${task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(/^## /, "#### "),
   ].join("\n");
 }
 
