@@ -43,7 +43,7 @@ function encoderSection(root: string, task: string): string {
     "",
     ...verdict,
     "",
-    escape(formatUseSweep(summary, `use-lite ${task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(/^## /, "#### "),
+    escape(formatUseSweep(summary, `use-lite ${s.task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(/^## /, "#### "),
   ].join("\n");
 }
 
@@ -64,6 +64,13 @@ reuses them (it skips finished runs) and prints the same tables; delete the fold
 ${encoderSection(root, "sentiment")}
 
 ${encoderSection(root, "spam")}
+
+### Finetune vs probe on sentiment with six seeds
+
+One learning rate — init-a's η\\* above, chosen on validation — on seeds 0–5, so that the test-split
+comparison with the probe has twice the seeds (seeds 0–2 repeat the runs above bit for bit).
+
+${encoderSection(root, "sentiment-6-seeds").replace(/^### sentiment-6-seeds\n/, "")}
 `;
 }
 
