@@ -32,10 +32,9 @@ export interface UseFinetuneSpec {
   readonly init: InitScheme;
   readonly lr: number;
   /**
-   * Peak learning rate of the new head `classifier` (trained in full). The head starts from random
-   * and sees only `epochs · n / batch` steps, so at a LoRA-sized rate it is still far from the
-   * linear probe's solution when training ends. A fixed head rate also keeps the swept LoRA rate
-   * the only thing a sweep varies. Default 1e-2, the probe's rate.
+   * Peak learning rate of the new head `classifier` (trained in full). Separate from `lr` so that the
+   * swept LoRA rate is the only thing a sweep varies (at a LoRA-sized rate the head's own progress
+   * would change with every swept rate). Default 1e-2, the probe's rate.
    */
   readonly headLr: number;
   readonly epochs: number;
