@@ -27,8 +27,7 @@ function encoderSection(root: string, task: string): string {
   const rows = readRows(dir, s);
   const total = s.lrs.length * s.inits.length * s.seeds;
   const summary = analyzeUseSweep(rows);
-  const first = rows[0] as (typeof rows)[number] & { splits?: { used: { train: number; validation: number; test: number } } } | undefined;
-  const used = first?.splits?.used;
+  const used = rows[0]?.splits?.used;
   const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${escape(v).replace(" — ", "** — ")}`);
   return [
     `### ${task}`,

@@ -3,7 +3,8 @@
 // averaged over seeds (test accuracy never chooses anything); the init's accuracy is the test
 // accuracy at that η*, as mean and sample standard deviation over seeds. The frozen-encoder linear
 // probe is the baseline, summarised the same way.
-import type { UseRunRow } from "../experiments/rows.ts";
+import { quantile } from "./fit.ts";
+import { meanDynamics, type DynamicsPoint, type UseRunRow } from "../experiments/rows.ts";
 
 export type { UseRunRow };
 
@@ -33,7 +34,7 @@ export interface GridCell {
    * The last dynamics measurement of each run (mean over modules), averaged over the seeds that have
    * one: RMS(Z_A), RMS(Z_B) and the last interval's δ¹, δ², δ³. Null when no run recorded dynamics.
    */
-  readonly dynamicsAtEnd: { readonly rmsZA: number; readonly rmsZB: number; readonly delta1: number; readonly delta2: number; readonly delta3: number; readonly n: number } | null;
+  readonly dynamicsAtEnd: (Omit<DynamicsPoint, "step"> & { readonly n: number }) | null;
 }
 
 export interface UseSweepSummary {
@@ -110,9 +111,12 @@ function paperCheck(rows: readonly UseRunRow[], optimalLr: Record<string, number
 }
 
 /** One plain sentence per prediction ("<prediction> — <verdict>: <numbers>"), for the report and the terminal. */
+/** A difference of accuracies as signed percentage points, "+2.11 ± 3.01". */
+const points = (m: MeanStd): string => `${m.mean >= 0 ? "+" : "−"}${(100 * Math.abs(m.mean)).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
+
 export function paperVerdict(p: PaperCheck): string[] {
   const g = p.accuracyGain;
-  const pts = `${g.mean >= 0 ? "+" : "−"}${(100 * Math.abs(g.mean)).toFixed(2)} ± ${(100 * g.std).toFixed(2)} points over ${g.n} seed(s)`;
+  const pts = `${points(g)} points over ${g.n} seed(s)`;
   const lr = p.largerLr
     ? `agrees: η*_A = ${p.lrA} is larger than η*_B = ${p.lrB} (ratio ${p.lrRatio.toPrecision(3)})`
     : p.lrA === p.lrB
@@ -175,8 +179,8 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   const probeBySeed = new Map(rows.map((r) => [r.seed, r.probe.test.accuracy]));
   const finite = (xs: Array<number | undefined>): number[] => xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
   const speed = {
-    trainExamplesPerSecond: median(finite(rows.map((r) => r.examplesPerSecond))),
-    evalExamplesPerSecond: median(finite(rows.map((r) => r.evalExamplesPerSecond))),
+    trainExamplesPerSecond: quantile(finite(rows.map((r) => r.examplesPerSecond)), 0.5),
+    evalExamplesPerSecond: quantile(finite(rows.map((r) => r.evalExamplesPerSecond)), 0.5),
     peakRssMiB: maxOrNaN(finite(rows.map((r) => r.peakRssMiB))),
   };
   const truncated = Math.max(0, ...finite(rows.map((r) => r.truncated)));
@@ -191,22 +195,16 @@ function heldOutGain(r: UseRunRow): number {
 }
 
 function endDynamics(runs: readonly UseRunRow[]): GridCell["dynamicsAtEnd"] {
-  const ends = runs.flatMap((r) => (r.dynamics !== undefined && r.dynamics.length > 0 ? [r.dynamics[r.dynamics.length - 1] as NonNullable<UseRunRow["dynamics"]>[number]] : []));
+  const ends = runs.flatMap((r) => r.dynamics?.slice(-1) ?? []);
   if (ends.length === 0) return null;
-  const mean = (k: "rmsZA" | "rmsZB" | "delta1" | "delta2" | "delta3"): number => ends.reduce((a, e) => a + e[k], 0) / ends.length;
-  return { rmsZA: mean("rmsZA"), rmsZB: mean("rmsZB"), delta1: mean("delta1"), delta2: mean("delta2"), delta3: mean("delta3"), n: ends.length };
+  const { step: _step, ...mean } = meanDynamics(ends, NaN);
+  return { ...mean, n: ends.length };
 }
 
 function maxOrNaN(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : Math.max(...xs);
 }
 
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /** The `--json` line: η* and accuracy (mean, std) per init, and the probe. */
 export function useSweepJson(s: UseSweepSummary): string {
@@ -224,7 +222,6 @@ export function useSweepJson(s: UseSweepSummary): string {
 /** A short markdown summary (also readable in a terminal). */
 export function formatUseSweep(s: UseSweepSummary, title: string): string {
   const pct = (m: MeanStd) => `${(100 * m.mean).toFixed(2)} ± ${(100 * m.std).toFixed(2)}%`;
-  const points = (m: MeanStd) => `${m.mean >= 0 ? "+" : "−"}${(100 * Math.abs(m.mean)).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
   const lines = [
     `## ${title}`,
     "",

@@ -67,6 +67,12 @@ export interface DynamicsPoint {
   readonly delta3: number;
 }
 
+/** The field-wise mean of RMS(Z_A), RMS(Z_B), δ¹, δ², δ³ over `points` (at least one), at `step`. */
+export function meanDynamics(points: ReadonlyArray<Omit<DynamicsPoint, "step">>, step: number): DynamicsPoint {
+  const mean = (k: keyof Omit<DynamicsPoint, "step">): number => points.reduce((a, p) => a + p[k], 0) / points.length;
+  return { step, rmsZA: mean("rmsZA"), rmsZB: mean("rmsZB"), delta1: mean("delta1"), delta2: mean("delta2"), delta3: mean("delta3") };
+}
+
 /** One finished sentence-encoder finetune of a `lorascope sweep` (one JSON file per run). */
 export interface UseRunRow {
   readonly init: string;
@@ -83,7 +89,7 @@ export interface UseRunRow {
   /** Texts of this run's data cut to the encoder's 128 tokens. */
   readonly truncated?: number;
   /** Examples used per split (absent in older rows). */
-  readonly splits?: { readonly used: { readonly validation: number; readonly test: number } };
+  readonly splits?: { readonly used: { readonly train: number; readonly validation: number; readonly test: number } };
   /** Mean over modules per measurement (use-dynamics.ts); absent in older rows. */
   readonly dynamics?: readonly DynamicsPoint[];
 }

@@ -16,7 +16,7 @@ import { getPath, isTensor, type Params } from "../core/tree.ts";
 import { disposeTree, jit, read, refTree, type Tensor } from "../engine/index.ts";
 import { context as loraContext } from "../lora/linear.ts";
 import type { UseLiteConstants } from "../models/use-lite/index.ts";
-import type { DynamicsPoint } from "./rows.ts";
+import { meanDynamics, type DynamicsPoint } from "./rows.ts";
 import { batchOf, bucketFor, logitsOf, type Cached } from "./use-classifier.ts";
 
 /** One module at one measurement. δ's are NaN at the first measurement. */
@@ -134,13 +134,5 @@ export function dynamicsRecorder(data: Cached, batch: number, constants: UseLite
 export function meanOverModules(rows: readonly ModuleDynamics[]): DynamicsPoint[] {
   const bySteps = new Map<number, ModuleDynamics[]>();
   for (const r of rows) bySteps.set(r.step, [...(bySteps.get(r.step) ?? []), r]);
-  const mean = (xs: ModuleDynamics[], k: keyof DynamicsPoint): number => xs.reduce((a, x) => a + x[k], 0) / xs.length;
-  return [...bySteps].sort(([a], [b]) => a - b).map(([step, xs]) => ({
-    step,
-    rmsZA: mean(xs, "rmsZA"),
-    rmsZB: mean(xs, "rmsZB"),
-    delta1: mean(xs, "delta1"),
-    delta2: mean(xs, "delta2"),
-    delta3: mean(xs, "delta3"),
-  }));
+  return [...bySteps].sort(([a], [b]) => a - b).map(([step, xs]) => meanDynamics(xs, step));
 }

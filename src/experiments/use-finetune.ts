@@ -181,6 +181,12 @@ export function withHead(encoder: Params, seed: number, numLabels: number): Para
 
 export type Progress = (line: string) => void;
 
+/** The one line that says texts were cut to the encoder's 128 tokens (`perRun`: a sweep's maximum). */
+export function truncationNote(count: number, perRun = false): string {
+  const [texts, were] = count === 1 ? ["text", "was"] : ["texts", "were"];
+  return `note: ${perRun ? "up to " : ""}${count} ${texts}${perRun ? " per run" : ""} ${were} longer than the encoder's 128 tokens and ${were} cut to their first 128`;
+}
+
 interface Prepared {
   readonly data: TaskData;
   /** Shared by every run of this process; runs take `refTree(model.params)`. */
@@ -248,10 +254,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const cfg = useLoraConfig(spec);
   const { data, model, train, val, test, truncated, probe, probeSeconds } = await prepareTask(spec);
   const numLabels = data.dataset.labels.length;
-  if (truncated > 0) {
-    const [texts, were] = truncated === 1 ? ["text was", "was"] : ["texts were", "were"];
-    progress(`note: ${truncated} ${texts} longer than the encoder's 128 tokens and ${were} cut to their first 128`);
-  }
+  if (truncated > 0) progress(truncationNote(truncated));
   progress(`${spec.task}: train ${train.labels.length}, validation ${val.labels.length}, test ${test.labels.length}`);
   const pv = probe.validation;
   const pt = probe.test;

@@ -11,6 +11,7 @@ import type { InitScheme } from "../../lora/config.ts";
 import { ProgressBar } from "../../train/progress.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
+import { exitOnInterrupt } from "../interrupt.ts";
 
 export const REPRODUCE_FLAGS = {
   widths: { kind: "intlist", help: "student widths n", defaultText: "64,128,…,4096" },
@@ -117,19 +118,8 @@ export const reproduce: Command = {
     const { spec } = cfg;
     const total = spec.widths.length * spec.seeds.length * spec.inits.length * spec.lrs.length;
     const bar = new ProgressBar(total, 1, "runs", { silent: cfg.json });
-    // Ctrl-C or kill: finished jobs are already on disk (written atomically), the ones in flight are
-    // dropped; say so in one line and leave with the conventional 130 (the workers are stopped by the
-    // runner's exit hook).
     let saved = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.stderr.write(
-        `\nlorascope reproduce: interrupted (${signal}); ${saved} of ${total} runs are saved in ${path.join(cfg.out, "runs")}; ` +
-          "run the same command again to resume.\n",
-      );
-      process.exit(130);
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    exitOnInterrupt("reproduce", cfg.out, () => ({ saved, total }));
     const result = await runToySweep(spec, cfg.out, {
       ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
       saveState: cfg.saveState,

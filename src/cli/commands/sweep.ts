@@ -6,6 +6,7 @@ import { UserError } from "../../core/errors.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
+import { exitOnInterrupt } from "../interrupt.ts";
 import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
 
 const DEFAULT_LRS = [3e-4, 1e-3, 3e-3];
@@ -46,7 +47,7 @@ export const sweep: Command = {
     }
     const workers = flags["workers"] as number | undefined;
     if (workers !== undefined && workers < 0) throw new UserError(`--workers must be 0 or more, got ${workers}`);
-    const { USE_FINETUNE_DEFAULTS } = await import("../../experiments/use-finetune.ts");
+    const { USE_FINETUNE_DEFAULTS, truncationNote } = await import("../../experiments/use-finetune.ts");
     const limit = flags["limit"] as number | undefined;
     const evalLimit = flags["eval-limit"] as number | undefined;
     const spec = {
@@ -54,25 +55,18 @@ export const sweep: Command = {
       lrs: [...new Set(lrs)].sort((a, b) => a - b),
       inits: [...new Set((flags["inits"] as string[] | undefined) ?? ["init-a", "init-b"])] as InitScheme[],
       seeds: (flags["seeds"] as number | undefined) ?? 1,
-      epochs: (flags["epochs"] as number | undefined) ?? 1,
+      epochs: (flags["epochs"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.epochs,
       headLr: (flags["head-lr"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.headLr,
-      batch: (flags["batch"] as number | undefined) ?? 32,
+      batch: (flags["batch"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.batch,
       ...(limit === undefined ? {} : { limit }),
       ...(evalLimit === undefined ? {} : { evalLimit }),
     };
     const out = (flags["out"] as string | undefined) ?? `sweep-use-${task}`;
     const { runUseSweep } = await import("../../experiments/use-sweep.ts");
     const { analyzeUseSweep, formatUseSweep, useSweepJson } = await import("../../analysis/use-sweep.ts");
-    // Ctrl-C or kill: finished runs are on disk (written atomically), the ones in flight are dropped;
-    // say so in one line and leave with 130 (the pool's exit hook stops the workers).
     let saved = 0;
     let total = spec.lrs.length * spec.inits.length * spec.seeds;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.stderr.write(`\nlorascope sweep: interrupted (${signal}); ${saved} of ${total} runs are saved in ${out}/runs; run the same command again to resume.\n`);
-      process.exit(130);
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    exitOnInterrupt("sweep", out, () => ({ saved, total }));
     const res = await runUseSweep(spec, out, {
       ...(workers === undefined ? {} : { workers }),
       onRun: (done, all) => {
@@ -82,10 +76,7 @@ export const sweep: Command = {
     });
     process.stderr.write(`sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`);
     const summary = analyzeUseSweep(res.rows);
-    if (summary.truncated > 0) {
-      const [texts, were] = summary.truncated === 1 ? ["text", "was"] : ["texts", "were"];
-      process.stderr.write(`note: up to ${summary.truncated} ${texts} per run ${were} longer than the encoder's 128 tokens and cut to their first 128\n`);
-    }
+    if (summary.truncated > 0) process.stderr.write(`${truncationNote(summary.truncated, true)}\n`);
     process.stdout.write(formatUseSweep(summary, `use-lite ${task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`));
     if (flags["json"] === true) process.stdout.write(useSweepJson(summary) + "\n");
     return 0;
