@@ -11,7 +11,7 @@ import { readRows, type UseSweepSpec } from "../src/experiments/use-sweep.ts";
 function sweepCommand(s: UseSweepSpec, dir: string): string {
   const opt = (flag: string, v: number | undefined): string => (v === undefined ? "" : ` --${flag} ${v}`);
   return `npx lorascope sweep --model use-lite --task ${s.task} --lrs ${s.lrs.join(",")} --inits ${s.inits.join(",")} --seeds ${s.seeds}` +
-    `${opt("epochs", s.epochs)}${opt("head-lr", s.headLr)}${opt("batch", s.batch)}${opt("limit", s.limit)}${opt("eval-limit", s.evalLimit)} --out ${dir}`;
+    `${opt("epochs", s.epochs)}${opt("head-lr", s.headLr)}${s.headInit === "probe" ? " --head-init probe" : ""}${opt("batch", s.batch)}${opt("limit", s.limit)}${opt("eval-limit", s.evalLimit)} --out ${dir}`;
 }
 
 /** Markdown-safe text: the * of η* and the _ of Z_A must not open emphasis. */

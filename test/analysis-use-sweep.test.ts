@@ -49,7 +49,16 @@ test("the gain over the probe is paired by seed", () => {
   // init-a at η* = 1e-3: test 0.80 and 0.84 against probes 0.70 and 0.72 → gains 0.10 and 0.12.
   assert.ok(Math.abs((s.gainOverProbe["init-a"]?.mean as number) - 0.11) < 1e-12);
   assert.ok(Math.abs((s.gainOverProbe["init-a"]?.std as number) - Math.SQRT2 * 0.01) < 1e-12);
-  assert.match(formatUseSweep(s, "t"), /init-a at η\* minus the probe on the test split, paired by seed: \+11\.00 ± 1\.41 points/);
+  // Standard error 1.41/√2 = 1.00: 11 points is far more than two of them.
+  assert.match(formatUseSweep(s, "t"), /init-a at η\* minus the probe on the test split, paired by seed: \+11\.00 ± 1\.41 points \(standard error 1\.00; 2 of 2 seeds above the probe\) — a clear gain/);
+  assert.equal(s.gainOverProbe["init-a"]?.clear, true);
+  // One seed alone never makes a clear gain.
+  assert.equal(analyzeUseSweep(rows.filter((r) => r.seed === 0)).gainOverProbe["init-a"]?.clear, false);
+  // Gains +0.10 and −0.02: mean 0.04, standard error 0.06 — positive but not clear, 1 of 2 above.
+  const mixed = analyzeUseSweep([row("init-a", 1e-3, 0, 0.8, 0.80), row("init-a", 1e-3, 1, 0.8, 0.70)]);
+  assert.equal(mixed.gainOverProbe["init-a"]?.clear, false);
+  assert.equal(mixed.gainOverProbe["init-a"]?.above, 1);
+  assert.match(formatUseSweep(mixed, "t"), /1 of 2 seeds above the probe\) — not a clear gain: within two standard errors of 0/);
   // Held out = validation and test pooled (equal weights without split sizes): init-a at 1e-3,
   // seed 0: (0.84 + 0.80)/2 − (0.70 + 0.70)/2 = 0.12; seed 1: (0.86 + 0.84)/2 − (0.70 + 0.72)/2 = 0.14.
   const cell = s.grid.find((g) => g.init === "init-a" && g.lr === 1e-3);

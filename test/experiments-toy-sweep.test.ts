@@ -36,7 +36,7 @@ test("an interrupted sweep resumes without redoing finished runs", async () => {
     // Simulate a kill: one job never finished, and its writer left a temp file behind.
     const lost = files[0] as string;
     fs.rmSync(path.join(dir, lost));
-    fs.writeFileSync(path.join(dir, `.tmp-${lost}-999`), '{"kind":"fin');
+    fs.writeFileSync(path.join(dir, `.${lost}.999.0123456789ab.tmp`), '{"kind":"fin');
     const kept = Object.fromEntries(files.slice(1).map((f) => [f, fs.statSync(path.join(dir, f)).mtimeMs]));
     let runsAtStart = -1;
     const second = await runToySweep(spec, out, {

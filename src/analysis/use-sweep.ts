@@ -17,6 +17,14 @@ export interface MeanStd {
   readonly n: number;
 }
 
+/** Finetune minus probe on the test split at η*, paired by seed. */
+export interface PairedGain extends MeanStd {
+  /** Seeds where the finetune is strictly more accurate than the probe. */
+  readonly above: number;
+  /** The mean gain is more than two standard errors (std/√n, n ≥ 2) above 0. */
+  readonly clear: boolean;
+}
+
 /** One (init, lr) cell over seeds. */
 export interface GridCell {
   readonly init: string;
@@ -51,7 +59,7 @@ export interface UseSweepSummary {
    * Test accuracy at η* minus the probe's, per seed (same split, same test sentences), per init:
    * the paired gain of finetuning, with less noise than comparing the two means.
    */
-  readonly gainOverProbe: Record<string, MeanStd>;
+  readonly gainOverProbe: Record<string, PairedGain>;
   /** Medians over runs of training and inference examples/s; the largest peak memory (MiB). */
   readonly speed: { readonly trainExamplesPerSecond: number; readonly evalExamplesPerSecond: number; readonly peakRssMiB: number };
   /** The most texts any run cut to 128 tokens (0: none). */
@@ -157,7 +165,7 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   const grid: Array<UseSweepSummary["grid"][number]> = [];
   const optimalLr: Record<string, number> = {};
   const bestAccuracy: Record<string, MeanStd> = {};
-  const gainOverProbe: Record<string, MeanStd> = {};
+  const gainOverProbe: Record<string, PairedGain> = {};
   for (const init of inits) {
     const mine = rows.filter((r) => r.init === init);
     const lrs = [...new Set(mine.map((r) => r.lr))].sort((a, b) => a - b);
@@ -173,7 +181,7 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
     optimalLr[init] = best.lr;
     const atBest = mine.filter((r) => r.lr === best.lr);
     bestAccuracy[init] = meanStd(atBest.map(testAcc));
-    gainOverProbe[init] = meanStd(atBest.map((r) => testAcc(r) - r.probe.test.accuracy));
+    gainOverProbe[init] = pairedGain(atBest.map((r) => testAcc(r) - r.probe.test.accuracy));
   }
   // The probe depends only on the seed's data: one value per seed.
   const probeBySeed = new Map(rows.map((r) => [r.seed, r.probe.test.accuracy]));
@@ -185,6 +193,11 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
   };
   const truncated = Math.max(0, ...finite(rows.map((r) => r.truncated)));
   return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), gainOverProbe, speed, truncated, paper: paperCheck(rows, optimalLr), grid };
+}
+
+function pairedGain(gains: readonly number[]): PairedGain {
+  const m = meanStd(gains);
+  return { ...m, above: gains.filter((g) => g > 0).length, clear: m.n > 1 && m.mean > (2 * m.std) / Math.sqrt(m.n) };
 }
 
 /** Pooled validation + test accuracy minus the probe's (weights: the split sizes; equal if unknown). */
@@ -213,7 +226,7 @@ export function useSweepJson(s: UseSweepSummary): string {
     optimalLr: s.optimalLr,
     bestAccuracy: Object.fromEntries(Object.entries(s.bestAccuracy).map(([k, v]) => [k, ms(v)])),
     probe: ms(s.probe),
-    gainOverProbe: Object.fromEntries(Object.entries(s.gainOverProbe).map(([k, v]) => [k, ms(v)])),
+    gainOverProbe: Object.fromEntries(Object.entries(s.gainOverProbe).map(([k, v]) => [k, { ...ms(v), above: v.above, n: v.n, clear: v.clear }])),
     paper: s.paper === null ? null : { largerLr: s.paper.largerLr, betterAccuracy: s.paper.betterAccuracy, accuracyGain: ms(s.paper.accuracyGain) },
     speed: s.speed,
   });
@@ -238,7 +251,9 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
   }
   lines.push(`- linear probe (frozen encoder): test accuracy ${pct(s.probe)} over ${s.probe.n} seed(s)`);
   for (const [init, g] of Object.entries(s.gainOverProbe)) {
-    lines.push(`- ${init} at η* minus the probe on the test split, paired by seed: ${points(g)} points`);
+    const se = g.n > 1 ? `standard error ${(100 * g.std / Math.sqrt(g.n)).toFixed(2)}; ` : "";
+    const verdict = g.clear ? "a clear gain: more than two standard errors above 0" : "not a clear gain: within two standard errors of 0";
+    lines.push(`- ${init} at η* minus the probe on the test split, paired by seed: ${points(g)} points (${se}${g.above} of ${g.n} seeds above the probe) — ${verdict}`);
   }
   if (s.paper !== null) for (const v of paperVerdict(s.paper)) lines.push(`- the paper predicts that ${v}`);
   const dyn = s.grid.filter((g) => g.dynamicsAtEnd !== null);

@@ -17,6 +17,7 @@ export const MODEL_TASK_FLAGS = {
 export const DATA_FLAGS = {
   epochs: { kind: "int", help: "passes over the training split", defaultText: "1" },
   "head-lr": { kind: "number", help: "peak learning rate of the new head `classifier`", defaultText: "1e-2" },
+  "head-init": { kind: "string", help: "where the head starts: random, or probe (the trained linear probe's head: LP-FT)", choices: ["random", "probe"], defaultText: "random" },
   limit: { kind: "int", help: "train on a random subsample of this many training examples" },
   "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples" },
   batch: { kind: "int", help: "batch size", defaultText: "32" },

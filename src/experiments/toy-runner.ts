@@ -10,7 +10,8 @@ import { gridRuns, jobCost, jobId, pendingJobs } from "./toy-grid.ts";
 import { runToyJob, type ToyJob } from "./toy-job.ts";
 import { protocolHash, type ToySpec } from "./toy-spec.ts";
 import { hasToyState, writeToyJobState } from "./toy-state.ts";
-import { cleanTemps, finishedRuns, readJobFile, readStoredRows, runsDir, writeAtomic, writeJobFile } from "./toy-store.ts";
+import { removeStaleTemps, writeFileAtomicSync } from "../io/atomic.ts";
+import { finishedRuns, readJobFile, readStoredRows, runsDir, writeJobFile } from "./toy-store.ts";
 import type { ToyWorkerJob } from "./toy-worker.ts";
 import { runPool } from "./worker-pool.ts";
 
@@ -71,8 +72,8 @@ function dropRuns(outDir: string, protocol: string, ids: ReadonlySet<string>): v
 export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOptions = {}): Promise<SweepResult> {
   const t0 = performance.now();
   fs.mkdirSync(runsDir(outDir), { recursive: true });
-  cleanTemps(outDir);
-  writeAtomic(path.join(outDir, "spec.json"), JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n");
+  removeStaleTemps(runsDir(outDir)); // left by workers killed mid-write
+  writeFileAtomicSync(path.join(outDir, "spec.json"), JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n");
   const protocol = protocolHash(spec);
   const grid = gridRuns(spec);
   const stateOut = opts.saveState === true ? outDir : null;

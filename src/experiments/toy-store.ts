@@ -2,17 +2,11 @@
 // written to a temp file and renamed, so a file either holds a whole finished job or does not exist.
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomicSync } from "../io/atomic.ts";
 import { runId, type Row } from "./rows.ts";
 
 export function runsDir(outDir: string): string {
   return path.join(outDir, "runs");
-}
-
-/** Write `text` to `file` atomically (temp file in the same folder, then rename). */
-export function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${process.pid}`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
 }
 
 /** JSON with NaN/±Infinity kept as null/±1e308-free strings: NaN → null (JSON has no NaN). */
@@ -23,7 +17,7 @@ export function rowLine(row: Row): string {
 }
 
 export function writeJobFile(file: string, rows: readonly Row[]): void {
-  writeAtomic(file, rows.map(rowLine).join("\n") + "\n");
+  writeFileAtomicSync(file, rows.map(rowLine).join("\n") + "\n");
 }
 
 const fixNumber = (v: unknown): unknown => (v === null ? NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v);
@@ -55,11 +49,4 @@ export function readStoredRows(outDir: string, protocol: string): Row[] {
 /** Ids of runs with a final row. */
 export function finishedRuns(rows: readonly Row[]): Set<string> {
   return new Set(rows.filter((r) => r.kind === "final").map((r) => runId(r)));
-}
-
-/** Remove temp files left by killed writers. */
-export function cleanTemps(outDir: string): void {
-  const dir = runsDir(outDir);
-  if (!fs.existsSync(dir)) return;
-  for (const f of fs.readdirSync(dir)) if (f.startsWith(".tmp-")) fs.rmSync(path.join(dir, f), { force: true });
 }

@@ -213,7 +213,8 @@ export const PROBE_DEFAULTS: ProbeOptions = { lr: 1e-2, steps: 300, weightDecay:
 /**
  * Linear probe: train only a head [C, 512] on cached frozen embeddings, full batch, with AdamW.
  * The head starts from `key` like the finetune's head, so the two share their starting point.
- * Returns host logits per split (for `summarize`).
+ * Returns host logits per split (for `summarize`) and the trained head on the host (a finetune may
+ * start from it: `--head-init probe`).
  */
 export async function linearProbe(
   key: Key,
@@ -221,7 +222,7 @@ export async function linearProbe(
   evalSets: ReadonlyArray<Float32Array>,
   numLabels: number,
   opts: ProbeOptions = PROBE_DEFAULTS,
-): Promise<{ logits: number[][][]; finalLoss: number }> {
+): Promise<{ logits: number[][][]; finalLoss: number; head: HostLinear }> {
   const n = train.labels.length;
   const all = [...Array(n).keys()];
   // Full batch, one jitted step traced once; the loss is read only after the last step.
@@ -253,8 +254,15 @@ export async function linearProbe(
     const z = await take(linear.apply(refTree(head), tensor(emb, [m, D_MODEL]))); // [m, 512] → [m, C]
     logits.push([...Array(m).keys()].map((i) => Array.from(z.subarray(i * numLabels, (i + 1) * numLabels))));
   }
+  const host = { weight: await read(head["weight"] as Tensor), bias: await read(head["bias"] as Tensor) };
   disposeTree(head);
-  return { logits, finalLoss };
+  return { logits, finalLoss, head: host };
+}
+
+/** A linear layer's values on the host: weight [out · in] row-major, bias [out]. */
+export interface HostLinear {
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
 }
 
 /**

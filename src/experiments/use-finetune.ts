@@ -5,13 +5,13 @@
 // subsample from fold(root, "limit"), the head from fold(root, "classifier"), the adapter from
 // fold(root, "adapter"), the batch order from fold(root, "order"). So runs that differ only in
 // `init` share data, order, base model and head, and the adapter init is the only difference.
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../core/errors.ts";
 import * as prng from "../core/prng.ts";
 import type { Key } from "../core/prng.ts";
 import { combine, type Params } from "../core/tree.ts";
-import { disposeTree, refTree } from "../engine/index.ts";
+import { disposeTree, refTree, tensor } from "../engine/index.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { saveAdapter } from "../io/peft.ts";
 import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../lora/config.ts";
 import { injectLora } from "../lora/inject.ts";
@@ -26,6 +26,15 @@ import { dynamicsRecorder, type ModuleDynamics } from "./use-dynamics.ts";
 export const USE_TASKS = ["sentiment", "spam"] as const;
 export type UseTask = (typeof USE_TASKS)[number];
 export const USE_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"] as const;
+/**
+ * Where the new head starts: "random" (PyTorch's nn.Linear init from fold(root, "classifier"), the
+ * probe's own starting point) or "probe" — the linear probe's trained head, so that the finetune
+ * starts exactly at the probe (under Init[A] and Init[B], B·A = 0) and LoRA only has to improve on
+ * it: linear probing then finetuning, LP-FT (Kumar et al., ICLR 2022, "Fine-Tuning can Distort
+ * Pretrained Features and Underperform Out-of-Distribution", §4).
+ */
+export const HEAD_INITS = ["random", "probe"] as const;
+export type HeadInit = (typeof HEAD_INITS)[number];
 
 export interface UseFinetuneSpec {
   readonly task: UseTask;
@@ -37,6 +46,7 @@ export interface UseFinetuneSpec {
    * would change with every swept rate). Default 1e-2, the probe's rate.
    */
   readonly headLr: number;
+  readonly headInit: HeadInit;
   readonly epochs: number;
   readonly r: number;
   readonly loraAlpha: number;
@@ -55,6 +65,7 @@ export interface UseFinetuneSpec {
 
 export const USE_FINETUNE_DEFAULTS: Omit<UseFinetuneSpec, "task" | "init" | "lr"> = {
   headLr: 1e-2,
+  headInit: "random",
   epochs: 1,
   r: 8,
   loraAlpha: 8,
@@ -174,9 +185,15 @@ export function useLoraConfig(spec: Pick<UseFinetuneSpec, "r" | "loraAlpha" | "i
   });
 }
 
-/** Encoder params + a new head [numLabels, 512] from fold(root, "classifier"). Consumes `encoder`. */
-export function withHead(encoder: Params, seed: number, numLabels: number): Params {
-  return { ...encoder, classifier: linear.init(prng.fold(prng.key(seed), "classifier"), D_MODEL, numLabels) };
+/**
+ * Encoder params + a head [numLabels, 512]: new from fold(root, "classifier"), or a copy of `from`
+ * (the probe's trained head). Consumes `encoder`.
+ */
+export function withHead(encoder: Params, seed: number, numLabels: number, from?: clf.HostLinear): Params {
+  const classifier = from === undefined
+    ? linear.init(prng.fold(prng.key(seed), "classifier"), D_MODEL, numLabels)
+    : { weight: tensor(from.weight, [numLabels, D_MODEL]), bias: tensor(from.bias, [numLabels]) };
+  return { ...encoder, classifier };
 }
 
 export type Progress = (line: string) => void;
@@ -196,6 +213,7 @@ interface Prepared {
   readonly test: clf.Cached;
   readonly truncated: number;
   readonly probe: { readonly validation: Metrics; readonly test: Metrics };
+  readonly probeHead: clf.HostLinear;
   readonly probeSeconds: number;
 }
 
@@ -232,6 +250,7 @@ function prepareTask(spec: UseFinetuneSpec): Promise<Prepared> {
         test,
         truncated: train.truncated + val.truncated + test.truncated,
         probe: { validation: { accuracy: pv.accuracy, loss: pv.loss }, test: { accuracy: pt.accuracy, loss: pt.loss } },
+        probeHead: probeRun.head,
         probeSeconds: (performance.now() - t0) / 1000,
       };
     })();
@@ -252,7 +271,10 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new UserError(`${k} must be a positive integer, got ${v}`);
   }
   const cfg = useLoraConfig(spec);
-  const { data, model, train, val, test, truncated, probe, probeSeconds } = await prepareTask(spec);
+  if (!(HEAD_INITS as readonly string[]).includes(spec.headInit)) {
+    throw new UserError(`head init "${spec.headInit}" is not known; use one of ${HEAD_INITS.join(", ")}`);
+  }
+  const { data, model, train, val, test, truncated, probe, probeHead, probeSeconds } = await prepareTask(spec);
   const numLabels = data.dataset.labels.length;
   if (truncated > 0) progress(truncationNote(truncated));
   progress(`${spec.task}: train ${train.labels.length}, validation ${val.labels.length}, test ${test.labels.length}`);
@@ -262,7 +284,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const root = prng.key(spec.seed);
 
   // Finetune: LoRA on the encoder, the head in full.
-  const inj = await injectLora(prng.fold(root, "adapter"), withHead(refTree(model.params), spec.seed, numLabels), cfg);
+  const inj = await injectLora(prng.fold(root, "adapter"), withHead(refTree(model.params), spec.seed, numLabels, spec.headInit === "probe" ? probeHead : undefined), cfg);
   for (const w of inj.warnings) progress(`warning: ${w}`);
   const ctx = clf.adapterContext(scaling(cfg));
   const n = train.labels.length;
@@ -346,7 +368,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   };
   if (outDir !== undefined) {
     await saveAdapter(outDir, params, cfg, { base_model_name_or_path: "use-lite", task_type: "SEQ_CLS" });
-    await writeFile(path.join(outDir, RUN_FILE), JSON.stringify({ model: "use-lite", ...result }) + "\n");
+    await writeFileAtomic(path.join(outDir, RUN_FILE), JSON.stringify({ model: "use-lite", ...result }) + "\n");
     progress(`saved the adapter and ${RUN_FILE} in ${outDir}`);
   }
   disposeTree(params);

@@ -10,7 +10,7 @@ import type { UseRunRow } from "./rows.ts";
 import { UserError } from "../core/errors.ts";
 import { removeStaleTemps, writeFileAtomic } from "../io/atomic.ts";
 import type { InitScheme } from "../lora/config.ts";
-import { USE_FINETUNE_DEFAULTS, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
+import { USE_FINETUNE_DEFAULTS, type HeadInit, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
 import { meanOverModules } from "./use-dynamics.ts";
 import { runPool } from "./worker-pool.ts";
 
@@ -22,6 +22,8 @@ export interface UseSweepSpec {
   readonly seeds: number;
   readonly epochs: number;
   readonly headLr: number;
+  /** Absent in sweeps made before the option existed: "random". */
+  readonly headInit?: HeadInit;
   readonly batch: number;
   readonly limit?: number;
   readonly evalLimit?: number;
@@ -54,6 +56,7 @@ export function sweepRuns(s: UseSweepSpec): UseFinetuneSpec[] {
           seed,
           epochs: s.epochs,
           headLr: s.headLr,
+          headInit: s.headInit ?? USE_FINETUNE_DEFAULTS.headInit,
           batch: s.batch,
           ...(s.limit === undefined ? {} : { limit: s.limit }),
           ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }),
@@ -116,7 +119,8 @@ const SWEEP_FILE = "sweep.json";
 
 /** Everything but the grid's axes: rows made under other settings must not be reused. */
 function settings(s: UseSweepSpec): string {
-  const { lrs: _lrs, inits: _inits, seeds: _seeds, ...rest } = s;
+  const { lrs: _lrs, inits: _inits, seeds: _seeds, ...given } = s;
+  const rest = { ...given, headInit: s.headInit ?? USE_FINETUNE_DEFAULTS.headInit };
   return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
 }
 

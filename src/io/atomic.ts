@@ -2,13 +2,17 @@
 // The bytes go to a temporary file in the same directory (so the rename stays on one file system),
 // are flushed to disk, and the temporary file is then renamed over the target (POSIX rename is atomic).
 import { randomBytes } from "node:crypto";
-import { readdirSync, rmSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 
+/** The temporary file next to `file`: `.<name>.<pid>.<12 hex>.tmp` (what removeStaleTemps matches). */
+function tempFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = tempFor(file);
   try {
     const fh = await open(tmp, "wx");
     try {
@@ -20,6 +24,24 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** `writeFileAtomic` for synchronous callers (a sweep worker's per-job rows). */
+export function writeFileAtomicSync(file: string, data: Uint8Array | string): void {
+  const tmp = tempFor(file);
+  try {
+    const fd = openSync(tmp, "wx");
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 // `lorascope finetune --model use-lite --task sentiment --init init-a --lr 1e-3 ...`: LoRA-finetune the
 // sentence encoder on a classification task and compare it with a frozen-encoder linear probe.
 import { UserError } from "../../core/errors.ts";
+import type { HeadInit } from "../../experiments/use-finetune.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
@@ -66,6 +67,7 @@ export const finetune: Command = {
       seed: num("seed", d.seed),
       batch: num("batch", d.batch),
       headLr: num("head-lr", d.headLr),
+      headInit: (flags["head-init"] as HeadInit | undefined) ?? d.headInit,
       ...(limit === undefined ? {} : { limit }),
       ...(evalLimit === undefined ? {} : { evalLimit }),
     };

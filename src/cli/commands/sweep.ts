@@ -3,6 +3,7 @@
 // worker processes and resumable (finished runs are skipped), then η* per init on validation
 // accuracy, test accuracy at η* over seeds, and the linear probe.
 import { UserError } from "../../core/errors.ts";
+import type { HeadInit } from "../../experiments/use-finetune.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
@@ -57,6 +58,7 @@ export const sweep: Command = {
       seeds: (flags["seeds"] as number | undefined) ?? 1,
       epochs: (flags["epochs"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.epochs,
       headLr: (flags["head-lr"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.headLr,
+      headInit: (flags["head-init"] as HeadInit | undefined) ?? USE_FINETUNE_DEFAULTS.headInit,
       batch: (flags["batch"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.batch,
       ...(limit === undefined ? {} : { limit }),
       ...(evalLimit === undefined ? {} : { evalLimit }),
