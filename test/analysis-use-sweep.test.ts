@@ -66,6 +66,18 @@ test("the gain over the probe is paired by seed", () => {
   assert.match(formatUseSweep(s, "t"), /\| init-a \| 0\.001 \(η\*\) \| 85\.00 ± 1\.41% \| 82\.00 ± 2\.83% \| \+13\.00 ± 1\.41 \| 0\/2 \|/);
 });
 
+test("collapsed runs are counted where rows record it, and not guessed where they do not", () => {
+  const s = analyzeUseSweep([
+    { ...row("init-a", 2e-2, 0, 0.5, 0.5), collapsed: true },
+    { ...row("init-a", 2e-2, 1, 0.8, 0.8), collapsed: false },
+    row("init-a", 1e-3, 0, 0.8, 0.8),
+  ]);
+  assert.equal(s.grid.find((g) => g.lr === 2e-2)?.collapsed, 1);
+  assert.equal(s.grid.find((g) => g.lr === 1e-3)?.collapsed, null);
+  assert.match(formatUseSweep(s, "t"), /\| init-a \| 0\.02 \| .* \| 0\/2 \(1 collapsed\) \|/);
+  assert.match(formatUseSweep(s, "t"), /\| init-a \| 0\.001 \(η\*\) \| .* \| 0\/1 \|/);
+});
+
 test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated either way", () => {
   const s = analyzeUseSweep(rows);
   const p = s.paper;

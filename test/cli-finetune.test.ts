@@ -21,8 +21,9 @@ test("finetune writes an adapter whose reload reproduces the test predictions", 
   );
   assert.equal(ft.code, 0, ft.stderr);
   const r = JSON.parse(lastLine(ft.stdout)) as Record<string, unknown> & { test: { accuracy: number }; splits: { used: { train: number; test: number } } };
-  assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "evalExamplesPerSecond", "peakRssMiB", "diverged", "splits"]);
+  assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "evalExamplesPerSecond", "peakRssMiB", "diverged", "collapsed", "splits"]);
   assert.equal(r["diverged"], false);
+  assert.equal(typeof r["collapsed"], "boolean");
   assert.equal(r.splits.used.train, 16);
   assert.equal(r.splits.used.test, 8);
   assert.ok(r.test.accuracy >= 0 && r.test.accuracy <= 1);

@@ -32,6 +32,8 @@ export interface GridCell {
   readonly validation: MeanStd;
   readonly test: MeanStd;
   readonly diverged: number;
+  /** Runs that collapsed to one class (use-finetune.ts); null when no row of the cell records it. */
+  readonly collapsed: number | null;
   /**
    * Accuracy minus the probe's on every held-out example (validation and test pooled), paired by
    * seed. At a fixed learning rate nothing was chosen on either split, so this compares finetune and
@@ -173,7 +175,7 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
     for (const lr of lrs) {
       const at = mine.filter((r) => r.lr === lr);
       const validation = meanStd(at.map(valAcc));
-      grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length, heldOutGain: meanStd(at.map(heldOutGain)), dynamicsAtEnd: endDynamics(at) });
+      grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length, collapsed: collapsedCount(at), heldOutGain: meanStd(at.map(heldOutGain)), dynamicsAtEnd: endDynamics(at) });
       const loss = meanStd(at.map(valLoss)).mean;
       if (best === undefined || validation.mean > best.val || (validation.mean === best.val && loss < best.loss)) best = { lr, val: validation.mean, loss };
     }
@@ -198,6 +200,10 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
 function pairedGain(gains: readonly number[]): PairedGain {
   const m = meanStd(gains);
   return { ...m, above: gains.filter((g) => g > 0).length, clear: m.n > 1 && m.mean > (2 * m.std) / Math.sqrt(m.n) };
+}
+
+function collapsedCount(runs: readonly UseRunRow[]): number | null {
+  return runs.some((r) => r.collapsed !== undefined) ? runs.filter((r) => r.collapsed === true).length : null;
 }
 
 /** Pooled validation + test accuracy minus the probe's (weights: the split sizes; equal if unknown). */
@@ -243,7 +249,7 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
   ];
   for (const g of s.grid) {
     const star = s.optimalLr[g.init] === g.lr ? " (η*)" : "";
-    lines.push(`| ${g.init} | ${g.lr}${star} | ${pct(g.validation)} | ${pct(g.test)} | ${points(g.heldOutGain)} | ${g.diverged}/${g.validation.n} |`);
+    lines.push(`| ${g.init} | ${g.lr}${star} | ${pct(g.validation)} | ${pct(g.test)} | ${points(g.heldOutGain)} | ${g.diverged}/${g.validation.n}${g.collapsed ? ` (${g.collapsed} collapsed)` : ""} |`);
   }
   lines.push("");
   for (const [init, lr] of Object.entries(s.optimalLr)) {

@@ -79,6 +79,8 @@ export interface UseRunRow {
   readonly lr: number;
   readonly seed: number;
   readonly diverged: boolean;
+  /** Finite loss, but one class for every validation example (use-finetune.ts); absent in older rows. */
+  readonly collapsed?: boolean;
   readonly validation: { readonly accuracy: number; readonly loss?: number };
   readonly test: { readonly accuracy: number };
   readonly probe: { readonly validation: { readonly accuracy: number }; readonly test: { readonly accuracy: number } };

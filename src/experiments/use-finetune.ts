@@ -105,6 +105,12 @@ export interface UseFinetuneResult {
   /** Peak resident memory of this process so far, MiB (a sweep worker's peak over its runs). */
   readonly peakRssMiB: number;
   readonly diverged: boolean;
+  /**
+   * Training ended with a finite loss but the model gives every validation example the same class
+   * (validation holding more than one): it has lost what the encoder knew, e.g. at a learning rate
+   * large enough to blow up without overflowing. Recorded as an outcome like `diverged`.
+   */
+  readonly collapsed: boolean;
   /** Training loss per step (a non-finite last entry marks the divergence). */
   readonly losses: number[];
   readonly splits: SplitInfo;
@@ -348,6 +354,8 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const et = await clf.evaluate(params, test, numLabels, model.constants, ctx, spec.batch);
   const evalExamplesPerSecond = test.labels.length / ((performance.now() - tEval) / 1000);
   progress(`finetuned: validation accuracy ${ev.accuracy.toFixed(4)}, test accuracy ${et.accuracy.toFixed(4)}`);
+  const collapsed = !diverged && new Set(ev.predictions).size === 1 && new Set(val.labels).size > 1;
+  if (collapsed) progress(`collapsed: every validation example is predicted as "${data.dataset.labels[ev.predictions[0] as number]}"`);
 
   const result: UseFinetuneResult = {
     spec,
@@ -359,6 +367,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
     evalExamplesPerSecond,
     peakRssMiB: process.resourceUsage().maxRSS / 1024, // maxRSS is in KiB
     diverged,
+    collapsed,
     losses,
     splits: data.splits,
     testPredictions: et.predictions,

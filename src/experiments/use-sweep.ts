@@ -146,6 +146,7 @@ export async function runSweepJob(job: UseSweepJob): Promise<void> {
     lr: r.spec.lr,
     seed: r.spec.seed,
     diverged: r.diverged,
+    collapsed: r.collapsed,
     validation: r.validation,
     test: r.test,
     probe: r.probe,

@@ -84,6 +84,7 @@ export const finetune: Command = {
       evalExamplesPerSecond: r.evalExamplesPerSecond,
       peakRssMiB: r.peakRssMiB,
       diverged: r.diverged,
+      collapsed: r.collapsed,
       splits: r.splits,
     };
     if (flags["json"] === true) process.stdout.write(JSON.stringify(summary) + "\n");
@@ -91,7 +92,7 @@ export const finetune: Command = {
       const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
       process.stdout.write(
         [
-          `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
+          `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : r.collapsed ? "COLLAPSED (one class for every validation example)" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
           `finetuned  validation ${pct(r.validation.accuracy)} (loss ${r.validation.loss.toFixed(4)}), test ${pct(r.test.accuracy)} (loss ${r.test.loss.toFixed(4)})`,
           `probe      validation ${pct(r.probe.validation.accuracy)}, test ${pct(r.probe.test.accuracy)}`,
           ...dynamicsTable(r.dynamics),
