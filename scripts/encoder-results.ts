@@ -82,6 +82,13 @@ above; ten seeds, each with its own split; η\\* chosen on validation as everywh
 gain counts as clear when its mean over the seeds is more than two standard errors above 0.
 
 ${encoderSection(root, "sentiment-lpft").replace(/^### sentiment-lpft\n/, "")}
+
+### Spam, the head started from the probe (LP-FT)
+
+The spam sweep above, rerun with one change, \`--head-init probe\`: same grid, seeds, subsample and
+20-step budget, both inits, so the paper check can be read under LP-FT too. Fixed before it ran.
+
+${encoderSection(root, "spam-lpft").replace(/^### spam-lpft\n/, "")}
 `;
 }
 

@@ -41,7 +41,9 @@ test("the probe is one value per seed, and the JSON line has the documented keys
   const j = JSON.parse(useSweepJson(s)) as Record<string, Record<string, unknown>>;
   assert.deepEqual(Object.keys(j), ["optimalLr", "bestAccuracy", "probe", "gainOverProbe", "paper", "speed"]);
   assert.deepEqual(Object.keys(j["bestAccuracy"]?.["init-a"] as object), ["mean", "std"]);
-  assert.match(formatUseSweep(s, "t"), /init-a: η\* = 0\.001/);
+  // init-a's η* is its grid's smallest rate, init-b's (3e-3 of 1e-3…1e-2) lies inside its grid.
+  assert.match(formatUseSweep(s, "t"), /init-a: η\* = 0\.001 \(on validation; the grid's smallest rate: the optimum may lie below it\)/);
+  assert.match(formatUseSweep(s, "t"), /init-b: η\* = 0\.003 \(on validation\), test/);
 });
 
 test("the gain over the probe is paired by seed", () => {

@@ -253,7 +253,9 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
   }
   lines.push("");
   for (const [init, lr] of Object.entries(s.optimalLr)) {
-    lines.push(`- ${init}: η* = ${lr} (on validation), test accuracy ${pct(s.bestAccuracy[init] as MeanStd)} over ${(s.bestAccuracy[init] as MeanStd).n} seed(s)`);
+    const lrs = s.grid.filter((g) => g.init === init).map((g) => g.lr);
+    const edge = lrs.length < 2 ? "" : lr === Math.min(...lrs) ? "; the grid's smallest rate: the optimum may lie below it" : lr === Math.max(...lrs) ? "; the grid's largest rate: the optimum may lie above it" : "";
+    lines.push(`- ${init}: η* = ${lr} (on validation${edge}), test accuracy ${pct(s.bestAccuracy[init] as MeanStd)} over ${(s.bestAccuracy[init] as MeanStd).n} seed(s)`);
   }
   lines.push(`- linear probe (frozen encoder): test accuracy ${pct(s.probe)} over ${s.probe.n} seed(s)`);
   for (const [init, g] of Object.entries(s.gainOverProbe)) {
