@@ -8,8 +8,6 @@ import { meanDynamics, type DynamicsPoint, type UseRunRow } from "../experiments
 
 export type { UseRunRow };
 
-/** One finished finetune, as the sweep stores it (OUT/runs/<id>.json). */
-
 export interface MeanStd {
   readonly mean: number;
   /** Sample standard deviation (n − 1); 0 for a single seed. */
@@ -106,8 +104,7 @@ function paperCheck(rows: readonly UseRunRow[], optimalLr: Record<string, number
   const b = at("init-b", lrB);
   const gains = [...a].filter(([seed]) => b.has(seed)).map(([seed, acc]) => acc - (b.get(seed) as number));
   const accuracyGain = meanStd(gains);
-  const se = accuracyGain.n > 1 ? accuracyGain.std / Math.sqrt(accuracyGain.n) : Infinity;
-  const tie = !(Math.abs(accuracyGain.mean) > se);
+  const tie = !(Math.abs(accuracyGain.mean) > standardError(accuracyGain));
   const share = (init: string, lr: number): number => {
     const ratios = rows.filter((r) => r.init === init && r.lr === lr && r.dynamics !== undefined).map((r) => {
       const ds = (r.dynamics ?? []).filter((d) => Number.isFinite(d.delta1) && Number.isFinite(d.delta2));
@@ -120,10 +117,10 @@ function paperCheck(rows: readonly UseRunRow[], optimalLr: Record<string, number
   return { lrA, lrB, lrRatio: lrA / lrB, accuracyGain, largerLr: lrA > lrB, betterAccuracy: !tie && accuracyGain.mean > 0, tie, bShare };
 }
 
-/** One plain sentence per prediction ("<prediction> — <verdict>: <numbers>"), for the report and the terminal. */
 /** A difference of accuracies as signed percentage points, "+2.11 ± 3.01". */
 const points = (m: MeanStd): string => `${m.mean >= 0 ? "+" : "−"}${(100 * Math.abs(m.mean)).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
 
+/** One plain sentence per prediction ("<prediction> — <verdict>: <numbers>"), for the report and the terminal. */
 export function paperVerdict(p: PaperCheck): string[] {
   const g = p.accuracyGain;
   const pts = `${points(g)} points over ${g.n} seed(s)`;
@@ -154,6 +151,11 @@ export function meanStd(xs: readonly number[]): MeanStd {
   const mean = xs.reduce((a, b) => a + b, 0) / n;
   const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
   return { mean, std, n };
+}
+
+/** Standard error of the mean, std/√n; Infinity for a single value (nothing can be shown from one). */
+function standardError(m: MeanStd): number {
+  return m.n > 1 ? m.std / Math.sqrt(m.n) : Infinity;
 }
 
 /** A diverged run counts as accuracy 0, so it never wins η*. */
@@ -199,7 +201,7 @@ export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
 
 function pairedGain(gains: readonly number[]): PairedGain {
   const m = meanStd(gains);
-  return { ...m, above: gains.filter((g) => g > 0).length, clear: m.n > 1 && m.mean > (2 * m.std) / Math.sqrt(m.n) };
+  return { ...m, above: gains.filter((g) => g > 0).length, clear: m.mean > 2 * standardError(m) };
 }
 
 function collapsedCount(runs: readonly UseRunRow[]): number | null {
@@ -223,7 +225,6 @@ function endDynamics(runs: readonly UseRunRow[]): GridCell["dynamicsAtEnd"] {
 function maxOrNaN(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : Math.max(...xs);
 }
-
 
 /** The `--json` line: η* and accuracy (mean, std) per init, and the probe. */
 export function useSweepJson(s: UseSweepSummary): string {
@@ -259,7 +260,7 @@ export function formatUseSweep(s: UseSweepSummary, title: string): string {
   }
   lines.push(`- linear probe (frozen encoder): test accuracy ${pct(s.probe)} over ${s.probe.n} seed(s)`);
   for (const [init, g] of Object.entries(s.gainOverProbe)) {
-    const se = g.n > 1 ? `standard error ${(100 * g.std / Math.sqrt(g.n)).toFixed(2)}; ` : "";
+    const se = g.n > 1 ? `standard error ${(100 * standardError(g)).toFixed(2)}; ` : "";
     const verdict = g.clear ? "a clear gain: more than two standard errors above 0" : "not a clear gain: within two standard errors of 0";
     lines.push(`- ${init} at η* minus the probe on the test split, paired by seed: ${points(g)} points (${se}${g.above} of ${g.n} seeds above the probe) — ${verdict}`);
   }

@@ -1,6 +1,7 @@
 // The model and task flags shared by `finetune`, `evaluate` and `sweep` (kept free of engine imports
 // so `--help` stays fast).
 import { UserError } from "../core/errors.ts";
+import type { HeadInit } from "../experiments/use-finetune.ts"; // a type only: --help stays free of the engine
 import type { FlagSpec } from "./flags.ts";
 import type { FlagValue } from "./flags.ts";
 
@@ -17,7 +18,7 @@ export const MODEL_TASK_FLAGS = {
 export const DATA_FLAGS = {
   epochs: { kind: "int", help: "passes over the training split", defaultText: "1" },
   "head-lr": { kind: "number", help: "peak learning rate of the new head `classifier`", defaultText: "1e-2" },
-  "head-init": { kind: "string", help: "where the head starts: random, or probe (the trained linear probe's head: LP-FT)", choices: ["random", "probe"], defaultText: "random" },
+  "head-init": { kind: "string", help: "where the head starts: random, or probe (the trained linear probe's head: LP-FT)", choices: ["random", "probe"] satisfies readonly HeadInit[], defaultText: "random" },
   limit: { kind: "int", help: "train on a random subsample of this many training examples" },
   "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples" },
   batch: { kind: "int", help: "batch size", defaultText: "32" },
