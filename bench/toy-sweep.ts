@@ -9,9 +9,9 @@
 import { initEngine, engineThreads } from "../src/engine/index.ts";
 import { prng } from "../src/core/index.ts";
 import { makeToyBase, makeToyTasks, toyFeatures } from "../src/models/toy.ts";
-import { runToyJob } from "../src/experiments/toy-job.ts";
-import { pendingJobs } from "../src/experiments/toy-grid.ts";
-import { logSpaced, toySpec } from "../src/experiments/toy-spec.ts";
+import { runToyJob } from "../src/experiments/toy/job.ts";
+import { pendingJobs } from "../src/experiments/toy/grid.ts";
+import { logSpaced, toySpec } from "../src/experiments/toy/spec.ts";
 import { median, flag, report } from "./stats.ts";
 
 const width = flag("width", 1024);

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { read } from "../src/engine/index.ts";
-import { cacheExamples, taskData } from "../src/experiments/use-finetune.ts";
+import { cacheExamples, taskData } from "../src/experiments/encoder/finetune.ts";
 import { writeSafetensors, type WriteTensor } from "../src/io/safetensors.ts";
 import { apply, D_EMBED, loadUseLite, loadUseLiteCheckpoint, packBatch } from "../src/models/use-lite/index.ts";
 import { flag } from "./stats.ts";

@@ -4,8 +4,8 @@
 // prints it alone.
 import fs from "node:fs";
 import path from "node:path";
-import { analyzeUseSweep, formatUseSweep, paperVerdict } from "../src/analysis/use-sweep.ts";
-import { readRows, type UseSweepSpec } from "../src/experiments/use-sweep.ts";
+import { analyzeUseSweep, formatUseSweep, paperVerdict } from "../src/analysis/encoder-sweep.ts";
+import { readRows, type UseSweepSpec } from "../src/experiments/encoder/sweep.ts";
 
 /** The `lorascope sweep` command line that (re)creates a committed encoder sweep folder. */
 function sweepCommand(s: UseSweepSpec, dir: string): string {

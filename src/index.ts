@@ -85,9 +85,9 @@ export {
   summarizeAdapter,
 } from "./io/index.ts";
 
-// models: the pretrained USE-lite sentence encoder; train/data: real labelled text
+// models: the pretrained USE-lite sentence encoder; data: real labelled text
 export * as useLite from "./models/use-lite/index.ts";
-export { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample, type Splits } from "./train/data/index.ts";
+export { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample, type Splits } from "./data/index.ts";
 
 // train: a generic LoRA training step
 export { createTrainer, type Trainer, type TrainState } from "./train/trainer.ts";
@@ -98,6 +98,6 @@ export { writeReport, type ReportInput, type ReportFiles } from "./report/index.
 export { runCoordCheck, type CoordCheckResult, type CoordCheckOptions } from "./experiments/coordcheck.ts";
 
 // experiments: the toy sweep (grid → resumable, parallel runs → rows)
-export { runToySweep, type SweepOptions, type SweepResult } from "./experiments/toy-runner.ts";
-export { toySpec, TOY_DEFAULTS, TOY_QUICK, type ToySpec } from "./experiments/toy-spec.ts";
-export type { Row, StepRow, FinalRow, RunKey } from "./experiments/rows.ts";
+export { runToySweep, type SweepOptions, type SweepResult } from "./experiments/toy/runner.ts";
+export { toySpec, TOY_DEFAULTS, TOY_QUICK, type ToySpec } from "./experiments/toy/spec.ts";
+export type { Row, StepRow, FinalRow, RunKey } from "./experiments/toy/rows.ts";

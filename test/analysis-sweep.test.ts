@@ -14,7 +14,7 @@ import {
   summaryJson,
   transferPrediction,
 } from "../src/analysis/index.ts";
-import type { FinalRow, Row } from "../src/experiments/rows.ts";
+import type { FinalRow, Row } from "../src/experiments/toy/rows.ts";
 import { LAWS, syntheticRows } from "./helpers/synthetic-rows.ts";
 
 test("ols recovers an exact line and its t-interval collapses to the slope", () => {

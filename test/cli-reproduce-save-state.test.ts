@@ -8,11 +8,11 @@ import os from "node:os";
 import path from "node:path";
 import { reproduceConfig } from "../src/cli/commands/reproduce.ts";
 import { initEngine } from "../src/engine/index.ts";
-import { runId } from "../src/experiments/rows.ts";
-import { toyAdapterInit } from "../src/experiments/toy-job.ts";
-import { runToySweep } from "../src/experiments/toy-runner.ts";
-import { sharedStateId, stateDir, stateRunId } from "../src/experiments/toy-state.ts";
-import { toySpec } from "../src/experiments/toy-spec.ts";
+import { runId } from "../src/experiments/toy/rows.ts";
+import { toyAdapterInit } from "../src/experiments/toy/job.ts";
+import { runToySweep } from "../src/experiments/toy/runner.ts";
+import { sharedStateId, stateDir, stateRunId } from "../src/experiments/toy/state.ts";
+import { toySpec } from "../src/experiments/toy/spec.ts";
 import { loadAdapter, readSafetensors } from "../src/io/index.ts";
 
 const spec = toySpec({ widths: [32], lrs: [1e-3, 3e-2], seeds: [0], nTrain: 40, nTest: 8, steps: 5, logEvery: 5 });

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseLrs, reproduceConfig } from "../src/cli/commands/reproduce.ts";
 import { UserError } from "../src/core/errors.ts";
-import { TOY_DEFAULTS } from "../src/experiments/toy-spec.ts";
+import { TOY_DEFAULTS } from "../src/experiments/toy/spec.ts";
 
 test("defaults and overrides", () => {
   const d = reproduceConfig([]);

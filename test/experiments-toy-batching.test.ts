@@ -3,9 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initEngine } from "../src/engine/index.ts";
-import { runToyJob } from "../src/experiments/toy-job.ts";
-import { pendingJobs } from "../src/experiments/toy-grid.ts";
-import { protocolHash, toySpec } from "../src/experiments/toy-spec.ts";
+import { runToyJob } from "../src/experiments/toy/job.ts";
+import { pendingJobs } from "../src/experiments/toy/grid.ts";
+import { protocolHash, toySpec } from "../src/experiments/toy/spec.ts";
 import { reproduceConfig } from "../src/cli/commands/reproduce.ts";
 
 const spec = toySpec({ widths: [24], lrs: [1e-3, 3e-2, 4], seeds: [0], nTrain: 48, nTest: 8, steps: 5, logEvery: 2 });

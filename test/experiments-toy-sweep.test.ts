@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { runToySweep } from "../src/experiments/toy-runner.ts";
-import { toySpec } from "../src/experiments/toy-spec.ts";
-import { runId } from "../src/experiments/rows.ts";
-import { pendingJobs } from "../src/experiments/toy-grid.ts";
+import { runToySweep } from "../src/experiments/toy/runner.ts";
+import { toySpec } from "../src/experiments/toy/spec.ts";
+import { runId } from "../src/experiments/toy/rows.ts";
+import { pendingJobs } from "../src/experiments/toy/grid.ts";
 
 const spec = toySpec({ widths: [16, 32], lrs: [1e-3, 1e-2], seeds: [0, 1], nTrain: 40, nTest: 8, steps: 4, logEvery: 2 });
 

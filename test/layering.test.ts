@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
-const ROOMS = ["engine", "core", "nn", "lora", "models", "optim", "io", "train", "experiments", "analysis", "report", "cli"];
+const ROOMS = ["engine", "core", "nn", "lora", "models", "optim", "io", "data", "train", "experiments", "analysis", "report", "cli"];
 const src = path.resolve(import.meta.dirname, "../src");
 
 function files(dir: string): string[] {

@@ -5,8 +5,8 @@ import { initEngine, liveBuffers, trackAllocations } from "../src/engine/index.t
 import { prng } from "../src/core/index.ts";
 import { makeToyBase, makeToyTasks } from "../src/models/toy.ts";
 import { trainToyAdapters, type ToyAdapter, type ToyData, type ToyTrainOptions } from "../src/train/toy-trainer.ts";
-import { toyAdapterInit, toyData } from "../src/experiments/toy-job.ts";
-import { toySpec } from "../src/experiments/toy-spec.ts";
+import { toyAdapterInit, toyData } from "../src/experiments/toy/job.ts";
+import { toySpec } from "../src/experiments/toy/spec.ts";
 
 const spec = toySpec({ widths: [32], nTrain: 64, nTest: 16, steps: 6, logEvery: 2, lrs: [1e-3, 3e-2, 4], seeds: [0] });
 

@@ -14,8 +14,8 @@ import { sha256Hex } from "../src/core/checksum.ts";
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from "../src/io/peft.ts";
 import { peftConfigJson } from "../src/io/peft-config.ts";
 import { writeSafetensors, type WriteTensor } from "../src/io/safetensors.ts";
-import { useLoraConfig } from "../src/experiments/use-finetune.ts";
-import { packageDir, readPinnedFile } from "../src/train/data/text-dataset.ts";
+import { useLoraConfig } from "../src/experiments/encoder/finetune.ts";
+import { packageDir, readPinnedFile } from "../src/data/text-dataset.ts";
 import { lorascope, type CliRun } from "./support/cli.ts";
 
 const lastLine = (s: string): string => s.trimEnd().split("\n").at(-1) ?? "";

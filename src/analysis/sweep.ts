@@ -8,7 +8,7 @@
 // - uncertainty = bootstrap over seeds (bootstrap.ts): every replicate resamples each width's seeds
 //   with replacement and re-runs the whole pipeline, so slope CIs include the η* noise.
 import { prng } from "../core/index.ts";
-import type { FinalRow, Row } from "../experiments/rows.ts";
+import type { FinalRow, Row } from "../experiments/toy/rows.ts";
 import { bootstrap, bootstrapKey, resampleIndices } from "./bootstrap.ts";
 import { aggregateEdge, seedEdge, type EdgePoint } from "./edge.ts";
 import { geoMean, logLogFit, quantile, slopeTInterval } from "./fit.ts";

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { formatSummary, type SweepAnalysis } from "../analysis/index.ts";
 import type { CoordCheckResult } from "../experiments/coordcheck.ts";
-import type { Row } from "../experiments/rows.ts";
+import type { Row } from "../experiments/toy/rows.ts";
 import { coordCheckTableHtml, renderHtml, renderMarkdown, type Figure } from "./page.ts";
 import { placeholderSvg, renderSvg, type Spec } from "./render.ts";
 import { coordCheckSpec, deltasSpec, featuresSpec, lossVsLrSpec, lrVsWidthSpec, stepSeries, transferSpec } from "./specs.ts";

@@ -2,7 +2,8 @@
 // coord-check result. Each returns null when its data is absent (the page then shows a placeholder).
 import type { SweepAnalysis } from "../analysis/index.ts";
 import type { CoordCheckResult } from "../experiments/coordcheck.ts";
-import type { DynamicsPoint, Row, StepRow } from "../experiments/rows.ts";
+import type { DynamicsPoint } from "../experiments/rows.ts";
+import type { Row, StepRow } from "../experiments/toy/rows.ts";
 import type { Spec } from "./render.ts";
 
 const LOG = { type: "log" } as const;

@@ -3,7 +3,7 @@
 //   log trainLoss = log L0 + k·(log lr − log η*_s(n))²     η*_s(n) = c·n^p · exp(jitter_s(n))
 //   max RMS(Z_B)  = (lr / edge(n))²                         edge(n) = e·n^q   (threshold 1 ⇒ edge)
 //   diverged      ⇔ lr > divergeAt · edge(n)
-import type { FinalRow, Row, StepRow } from "../../src/experiments/rows.ts";
+import type { FinalRow, Row, StepRow } from "../../src/experiments/toy/rows.ts";
 
 export interface SyntheticLaw {
   readonly lrExponent: number;

@@ -7,7 +7,7 @@ import path from "node:path";
 import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
+import { MODEL_TASK_FLAGS, modelAndTask } from "../encoder-flags.ts";
 
 
 const FLAGS: FlagTable = {
@@ -40,8 +40,8 @@ export const evaluate: Command = {
       throw new UserError(`${dir} has no readable run.json; evaluate needs the run.json that lorascope finetune writes next to the adapter`);
     }
     if (saved.spec.task !== task) throw new UserError(`the adapter in ${dir} was trained on ${saved.spec.task}, not ${task}`);
-    const ft = await import("../../experiments/use-finetune.ts");
-    const clf = await import("../../experiments/use-classifier.ts");
+    const ft = await import("../../experiments/encoder/finetune.ts");
+    const clf = await import("../../models/use-lite/classifier.ts");
     const prng = await import("../../core/prng.ts");
     const { scaling } = await import("../../lora/config.ts");
     const { injectLora } = await import("../../lora/inject.ts");

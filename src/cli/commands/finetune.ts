@@ -1,11 +1,11 @@
 // `lorascope finetune --model use-lite --task sentiment --init init-a --lr 1e-3 ...`: LoRA-finetune the
 // sentence encoder on a classification task and compare it with a frozen-encoder linear probe.
 import { UserError } from "../../core/errors.ts";
-import type { HeadInit } from "../../experiments/use-finetune.ts";
+import type { HeadInit } from "../../experiments/encoder/finetune.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
+import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../encoder-flags.ts";
 
 
 const FLAGS: FlagTable = {
@@ -51,7 +51,7 @@ export const finetune: Command = {
     if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
     const { task } = modelAndTask(flags);
     if (flags["lr"] === undefined) throw new UserError("--lr is required (for example --lr 1e-3)");
-    const { runUseFinetune, USE_FINETUNE_DEFAULTS } = await import("../../experiments/use-finetune.ts");
+    const { runUseFinetune, USE_FINETUNE_DEFAULTS } = await import("../../experiments/encoder/finetune.ts");
     const d = USE_FINETUNE_DEFAULTS;
     const num = (k: string, dflt: number): number => (flags[k] as number | undefined) ?? dflt;
     const limit = flags["limit"] as number | undefined;

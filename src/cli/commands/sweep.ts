@@ -3,12 +3,12 @@
 // worker processes and resumable (finished runs are skipped), then η* per init on validation
 // accuracy, test accuracy at η* over seeds, and the linear probe.
 import { UserError } from "../../core/errors.ts";
-import type { HeadInit } from "../../experiments/use-finetune.ts";
+import type { HeadInit } from "../../experiments/encoder/finetune.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
-import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../use-lite-flags.ts";
+import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../encoder-flags.ts";
 
 const DEFAULT_LRS = [3e-4, 1e-3, 3e-3];
 
@@ -48,7 +48,7 @@ export const sweep: Command = {
     }
     const workers = flags["workers"] as number | undefined;
     if (workers !== undefined && workers < 0) throw new UserError(`--workers must be 0 or more, got ${workers}`);
-    const { USE_FINETUNE_DEFAULTS, truncationNote } = await import("../../experiments/use-finetune.ts");
+    const { USE_FINETUNE_DEFAULTS, truncationNote } = await import("../../experiments/encoder/finetune.ts");
     const limit = flags["limit"] as number | undefined;
     const evalLimit = flags["eval-limit"] as number | undefined;
     const spec = {
@@ -64,8 +64,8 @@ export const sweep: Command = {
       ...(evalLimit === undefined ? {} : { evalLimit }),
     };
     const out = (flags["out"] as string | undefined) ?? `sweep-use-${task}`;
-    const { runUseSweep } = await import("../../experiments/use-sweep.ts");
-    const { analyzeUseSweep, formatUseSweep, useSweepJson } = await import("../../analysis/use-sweep.ts");
+    const { runUseSweep } = await import("../../experiments/encoder/sweep.ts");
+    const { analyzeUseSweep, formatUseSweep, useSweepJson } = await import("../../analysis/encoder-sweep.ts");
     let saved = 0;
     let total = spec.lrs.length * spec.inits.length * spec.seeds;
     exitOnInterrupt("sweep", out, () => ({ saved, total }));

@@ -15,12 +15,13 @@
 import fs from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { tensor } from "../engine/index.ts";
-import { saveAdapter, writeFileAtomic, writeSafetensors, type WriteTensor } from "../io/index.ts";
-import { loraConfig } from "../lora/config.ts";
+import { tensor } from "../../engine/index.ts";
+import { saveAdapter, writeFileAtomic, writeSafetensors, type WriteTensor } from "../../io/index.ts";
+import { loraConfig } from "../../lora/config.ts";
+import { finiteJson } from "../store.ts";
 import type { RunKey } from "./rows.ts";
-import type { ToyJob, ToyJobResult } from "./toy-job.ts";
-import { protocolHash, type ToySpec } from "./toy-spec.ts";
+import type { ToyJob, ToyJobResult } from "./job.ts";
+import { protocolHash, type ToySpec } from "./spec.ts";
 
 /** Replay-format version written into run.json; bump when a name, shape or rule changes. */
 export const REPLAY_FORMAT = "lorascope-toy-replay/1";
@@ -56,9 +57,6 @@ export function hasToyState(outDir: string, protocol: string, k: RunKey): boolea
   }
 }
 
-/** JSON has no NaN/Infinity: write them as null / "Infinity" like the row files (toy-store.ts). */
-const finiteJson = (_k: string, v: unknown): unknown =>
-  typeof v === "number" && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? "Infinity" : "-Infinity") : v;
 
 const INIT_DESCRIPTIONS: Record<string, string> = {
   "init-a": "A ~ U(-1/sqrt(n), 1/sqrt(n)), B = 0 (Init[A])",
@@ -192,6 +190,6 @@ export async function writeToyJobState(outDir: string, spec: ToySpec, job: ToyJo
       spec,
       final: res.final,
     };
-    await writeFileAtomic(path.join(dir, "run.json"), JSON.stringify(runJson, finiteJson, 2) + "\n");
+    await writeFileAtomic(path.join(dir, "run.json"), finiteJson(runJson, 2) + "\n");
   }
 }

@@ -6,9 +6,9 @@
 // train / 100 test points, r = 4, α = r, Adam (0.9, 0.999, 1e-8), full batch, T = 50 steps.
 // Default grid cost, measured on a loaded 2-core machine: one n = 4096 job (32 runs × 50 steps) took
 // 52 s of CPU, so the full default (7 widths × 3 seeds × 32 runs) is ≈ 310 s of CPU, ≈ 3 min on 2 idle cores.
-import { createHash } from "node:crypto";
-import { UserError, check } from "../core/errors.ts";
-import { INIT_SCHEMES, type InitScheme } from "../lora/config.ts";
+import { UserError, check } from "../../core/errors.ts";
+import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
+import { settingsHash } from "../store.ts";
 
 export const TOY_OPTIMIZERS = ["adam", "signsgd", "sgd"] as const;
 export type ToyOptimizerName = (typeof TOY_OPTIMIZERS)[number];
@@ -158,7 +158,5 @@ export function protocolOf(s: ToySpec): Record<string, unknown> {
 
 /** Short stable hash of the protocol: rows from a different protocol are never reused. */
 export function protocolHash(s: ToySpec): string {
-  const p = protocolOf(s);
-  const canonical = JSON.stringify(Object.keys(p).sort().map((k) => [k, p[k]]));
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 12);
+  return settingsHash(protocolOf(s));
 }

@@ -9,8 +9,9 @@ import path from "node:path";
 import { UserError } from "../src/core/errors.ts";
 import * as prng from "../src/core/prng.ts";
 import { initEngine, readScalar, tensor } from "../src/engine/index.ts";
-import { batchOf, bucketFor, bucketedBatches, crossEntropy, oneHot, weightedCrossEntropy, type Cached } from "../src/experiments/use-classifier.ts";
-import { runId, runUseSweep, runsDir, sweepRuns } from "../src/experiments/use-sweep.ts";
+import { batchOf, bucketFor, bucketedBatches, crossEntropy, oneHot, weightedCrossEntropy, type Cached } from "../src/models/use-lite/classifier.ts";
+import { runId, runUseSweep, sweepRuns } from "../src/experiments/encoder/sweep.ts";
+import { runsDir } from "../src/experiments/store.ts";
 
 function fakeData(n: number): Cached {
   const u = prng.uniform(prng.key(5), [n]);

@@ -3,9 +3,9 @@
 // split keeps the class balance and the same seed gives the same split on every machine
 // (core/prng is host-side). Within a split, examples keep the dataset's order; the training loop
 // shuffles per epoch.
-import { UserError } from "../../core/errors.ts";
-import * as prng from "../../core/prng.ts";
-import type { Key } from "../../core/prng.ts";
+import { UserError } from "../core/errors.ts";
+import * as prng from "../core/prng.ts";
+import type { Key } from "../core/prng.ts";
 
 export interface SplitFractions {
   /** Share of each class held out for validation (default 0.1). */

@@ -1,14 +1,14 @@
 // One job of the toy sweep: every run sharing a (width, seed) — all learning rates and inits — built
 // on one frozen student and trained together (train/toy-trainer.ts). Returns rows (rows.ts).
-import { prng } from "../core/index.ts";
-import { initLoraFactors } from "../lora/init.ts";
-import type { InitScheme } from "../lora/config.ts";
-import { makeToyBase, makeToyTasks, toyFeatures, type ToyBase, type ToyTasks } from "../models/toy.ts";
-import { tensor } from "../engine/index.ts";
-import { trainToyAdapters, type ToyAdapter, type ToyData, type ToyRunResult } from "../train/toy-trainer.ts";
-import type { ToyOptimizer } from "../train/toy-step.ts";
+import { prng } from "../../core/index.ts";
+import { initLoraFactors } from "../../lora/init.ts";
+import type { InitScheme } from "../../lora/config.ts";
+import { makeToyBase, makeToyTasks, toyFeatures, type ToyBase, type ToyTasks } from "../../models/toy.ts";
+import { tensor } from "../../engine/index.ts";
+import { trainToyAdapters, type ToyAdapter, type ToyData, type ToyRunResult } from "../../train/toy-trainer.ts";
+import type { ToyOptimizer } from "../../train/toy-step.ts";
 import type { FinalRow, Row, RunKey, StepRow } from "./rows.ts";
-import type { ToySpec } from "./toy-spec.ts";
+import type { ToySpec } from "./spec.ts";
 
 export interface ToyJob {
   readonly width: number;

@@ -3,16 +3,17 @@
 // OUT/runs/<id>.json, written atomically, so a killed sweep loses only the runs in flight and a rerun
 // skips every run whose row exists. Jobs go out seed-major: a worker that gets several runs of one
 // seed reuses that seed's embedded data and linear probe (use-finetune.ts, prepareTask).
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { UseRunRow } from "./rows.ts";
-import { UserError } from "../core/errors.ts";
-import { removeStaleTemps, writeFileAtomic } from "../io/atomic.ts";
-import type { InitScheme } from "../lora/config.ts";
-import { USE_FINETUNE_DEFAULTS, type HeadInit, type UseFinetuneSpec, type UseTask } from "./use-finetune.ts";
-import { meanOverModules } from "./use-dynamics.ts";
-import { runPool } from "./worker-pool.ts";
+import type { EncoderRunRow } from "./rows.ts";
+import { UserError } from "../../core/errors.ts";
+import { removeStaleTemps, writeFileAtomic } from "../../io/atomic.ts";
+import { canonicalSettings, finishedRuns, readRowFiles, runsDir, writeRowFile } from "../store.ts";
+import type { InitScheme } from "../../lora/config.ts";
+import { USE_FINETUNE_DEFAULTS, type HeadInit, type UseFinetuneSpec, type UseTask } from "./finetune.ts";
+import { meanOverModules } from "./dynamics.ts";
+import { runPool } from "../worker-pool.ts";
 
 export interface UseSweepSpec {
   readonly task: UseTask;
@@ -35,8 +36,6 @@ export interface UseSweepJob {
   /** Where the row goes. */
   readonly file: string;
 }
-
-export const runsDir = (outDir: string): string => path.join(outDir, "runs");
 
 export function runId(init: string, lr: number, seed: number): string {
   return `${init}-lr${lr}-seed${seed}`;
@@ -67,18 +66,20 @@ export function sweepRuns(s: UseSweepSpec): UseFinetuneSpec[] {
   return out;
 }
 
-/** The rows of this grid found in OUT/runs (temp files and other grids' rows are ignored). */
-export function readRows(outDir: string, s: UseSweepSpec): UseRunRow[] {
-  const wanted = new Set(sweepRuns(s).map((r) => `${runId(r.init, r.lr, r.seed)}.json`));
-  const dir = runsDir(outDir);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => wanted.has(f))
-    .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as UseRunRow);
+/** A run's row file: OUT/runs/<run id>.json. */
+const rowFile = (outDir: string, r: { init: string; lr: number; seed: number }): string => path.join(runsDir(outDir), `${runId(r.init, r.lr, r.seed)}.json`);
+
+/**
+ * The rows of this grid found in OUT/runs (temp files and other grids' rows are ignored). Nulls stay
+ * null: rows have been written with plain JSON, which the encoder's readers expect.
+ */
+export function readRows(outDir: string, s: UseSweepSpec): EncoderRunRow[] {
+  const wanted = new Set(sweepRuns(s).map((r) => path.basename(rowFile(outDir, r))));
+  return readRowFiles<EncoderRunRow>(outDir, (f) => wanted.has(f), "all");
 }
 
 export interface UseSweepResult {
-  readonly rows: UseRunRow[];
+  readonly rows: EncoderRunRow[];
   readonly runsTotal: number;
   readonly runsSkipped: number;
   readonly seconds: number;
@@ -96,9 +97,8 @@ export async function runUseSweep(
   removeStaleTemps(runsDir(outDir)); // from runs in flight when an earlier sweep was killed
   await writeFileAtomic(path.join(outDir, SWEEP_FILE), JSON.stringify(s, null, 2) + "\n");
   const all = sweepRuns(s);
-  const jobs: UseSweepJob[] = all
-    .map((spec) => ({ spec, file: path.join(runsDir(outDir), `${runId(spec.init, spec.lr, spec.seed)}.json`) }))
-    .filter((j) => !existsSync(j.file));
+  const finished = finishedRuns(readRows(outDir, s), (r) => runId(r.init, r.lr, r.seed));
+  const jobs: UseSweepJob[] = all.filter((spec) => !finished.has(runId(spec.init, spec.lr, spec.seed))).map((spec) => ({ spec, file: rowFile(outDir, spec) }));
   const runsSkipped = all.length - jobs.length;
   let done = runsSkipped;
   if (runsSkipped > 0) opts.onRun?.(done, all.length);
@@ -110,7 +110,7 @@ export async function runUseSweep(
       onDone();
     }
   } else {
-    await runPool(new URL("./use-sweep-worker.ts", import.meta.url), jobs, workers, { onDone });
+    await runPool(new URL("./worker.ts", import.meta.url), jobs, workers, { onDone });
   }
   return { rows: readRows(outDir, s), runsTotal: all.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
 }
@@ -120,8 +120,7 @@ const SWEEP_FILE = "sweep.json";
 /** Everything but the grid's axes: rows made under other settings must not be reused. */
 function settings(s: UseSweepSpec): string {
   const { lrs: _lrs, inits: _inits, seeds: _seeds, ...given } = s;
-  const rest = { ...given, headInit: s.headInit ?? USE_FINETUNE_DEFAULTS.headInit };
-  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
+  return canonicalSettings({ ...given, headInit: s.headInit ?? USE_FINETUNE_DEFAULTS.headInit });
 }
 
 /**
@@ -139,9 +138,9 @@ function checkSameSettings(outDir: string, s: UseSweepSpec): void {
 
 /** One cell: finetune, then write its row atomically. */
 export async function runSweepJob(job: UseSweepJob): Promise<void> {
-  const { runUseFinetune } = await import("./use-finetune.ts");
+  const { runUseFinetune } = await import("./finetune.ts");
   const r = await runUseFinetune(job.spec);
-  const row: UseRunRow & Record<string, unknown> = {
+  const row: EncoderRunRow & Record<string, unknown> = {
     init: r.spec.init,
     lr: r.spec.lr,
     seed: r.spec.seed,
@@ -160,5 +159,5 @@ export async function runSweepJob(job: UseSweepJob): Promise<void> {
     finalLoss: r.losses.at(-1) ?? null,
     dynamics: meanOverModules(r.dynamics),
   };
-  await writeFileAtomic(job.file, JSON.stringify(row) + "\n");
+  await writeRowFile(job.file, [row]);
 }

@@ -6,22 +6,23 @@
 // fold(root, "adapter"), the batch order from fold(root, "order"). So runs that differ only in
 // `init` share data, order, base model and head, and the adapter init is the only difference.
 import path from "node:path";
-import { UserError } from "../core/errors.ts";
-import * as prng from "../core/prng.ts";
-import type { Key } from "../core/prng.ts";
-import { combine, type Params } from "../core/tree.ts";
-import { disposeTree, refTree, tensor } from "../engine/index.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { saveAdapter } from "../io/peft.ts";
-import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../lora/config.ts";
-import { injectLora } from "../lora/inject.ts";
-import * as linear from "../nn/linear.ts";
-import { D_MODEL, embedSentence, encode, loadUseLite, loadUseLiteVocabulary, makeTokenizer, type UseLite } from "../models/use-lite/index.ts";
-import { adamw, linearSchedule, paramGroups } from "../optim/index.ts";
-import { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample } from "../train/data/index.ts";
-import { createJitTrainer } from "../train/jit-trainer.ts";
-import * as clf from "./use-classifier.ts";
-import { dynamicsRecorder, type ModuleDynamics } from "./use-dynamics.ts";
+import { UserError } from "../../core/errors.ts";
+import * as prng from "../../core/prng.ts";
+import type { Key } from "../../core/prng.ts";
+import { combine, type Params } from "../../core/tree.ts";
+import { disposeTree, refTree, tensor } from "../../engine/index.ts";
+import { writeFileAtomic } from "../../io/atomic.ts";
+import { saveAdapter } from "../../io/peft.ts";
+import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../../lora/config.ts";
+import { injectLora } from "../../lora/inject.ts";
+import * as linear from "../../nn/linear.ts";
+import { D_MODEL, embedSentence, encode, loadUseLite, loadUseLiteVocabulary, makeTokenizer, type UseLite } from "../../models/use-lite/index.ts";
+import { adamw, linearSchedule, paramGroups } from "../../optim/index.ts";
+import { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample } from "../../data/index.ts";
+import { createJitTrainer } from "../../train/jit-trainer.ts";
+import * as clf from "../../models/use-lite/classifier.ts";
+import { linearProbe } from "./probe.ts";
+import { dynamicsRecorder, type ModuleDynamics } from "./dynamics.ts";
 
 export const USE_TASKS = ["sentiment", "spam"] as const;
 export type UseTask = (typeof USE_TASKS)[number];
@@ -249,7 +250,7 @@ function prepareTask(spec: UseFinetuneSpec): Promise<Prepared> {
       const embs: Float32Array[] = [];
       for (const d of [train, val, test]) embs.push(await clf.embedAll(model.params, d, model.constants, spec.batch));
       const [eTrain, eVal, eTest] = embs as [Float32Array, Float32Array, Float32Array];
-      const probeRun = await clf.linearProbe(prng.fold(prng.key(spec.seed), "classifier"), { emb: eTrain, labels: train.labels }, [eVal, eTest], numLabels);
+      const probeRun = await linearProbe(prng.fold(prng.key(spec.seed), "classifier"), { emb: eTrain, labels: train.labels }, [eVal, eTest], numLabels);
       const pv = clf.summarize(probeRun.logits[0] as number[][], val.labels);
       const pt = clf.summarize(probeRun.logits[1] as number[][], test.labels);
       return {

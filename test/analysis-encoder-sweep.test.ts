@@ -2,14 +2,14 @@
 // synthetic rows where validation and test disagree, so choosing on test would give another answer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyzeUseSweep, formatUseSweep, meanStd, useSweepJson, type UseRunRow } from "../src/analysis/use-sweep.ts";
+import { analyzeUseSweep, formatUseSweep, meanStd, useSweepJson, type EncoderRunRow } from "../src/analysis/encoder-sweep.ts";
 
-function row(init: string, lr: number, seed: number, val: number, tst: number, diverged = false): UseRunRow {
+function row(init: string, lr: number, seed: number, val: number, tst: number, diverged = false): EncoderRunRow {
   const probe = { validation: { accuracy: 0.7 }, test: { accuracy: 0.7 + 0.02 * seed } };
   return { init, lr, seed, diverged, validation: { accuracy: val }, test: { accuracy: tst }, probe, examplesPerSecond: 1 };
 }
 
-const rows: UseRunRow[] = [
+const rows: EncoderRunRow[] = [
   // init-a: best validation at 1e-3 (mean 0.85), best test at 3e-3: η* must be 1e-3.
   row("init-a", 1e-3, 0, 0.84, 0.80),
   row("init-a", 1e-3, 1, 0.86, 0.84),
@@ -102,7 +102,7 @@ test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated
 });
 
 test("a tie in validation accuracy goes to the lower validation loss, then the smaller lr", () => {
-  const tie = (lr: number, loss?: number): UseRunRow => ({ ...row("init-a", lr, 0, 0.9, 0.9), validation: loss === undefined ? { accuracy: 0.9 } : { accuracy: 0.9, loss } });
+  const tie = (lr: number, loss?: number): EncoderRunRow => ({ ...row("init-a", lr, 0, 0.9, 0.9), validation: loss === undefined ? { accuracy: 0.9 } : { accuracy: 0.9, loss } });
   assert.equal(analyzeUseSweep([tie(1e-3, 0.30), tie(3e-3, 0.25)]).optimalLr["init-a"], 3e-3);
   assert.equal(analyzeUseSweep([tie(1e-3, 0.25), tie(3e-3, 0.30)]).optimalLr["init-a"], 1e-3);
   assert.equal(analyzeUseSweep([tie(1e-3), tie(3e-3)]).optimalLr["init-a"], 1e-3);

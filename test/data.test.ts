@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UserError } from "../src/core/errors.ts";
 import * as prng from "../src/core/prng.ts";
-import { loadSentiment, loadSpam, messageText, stratifiedSplit } from "../src/train/data/index.ts";
+import { loadSentiment, loadSpam, messageText, stratifiedSplit } from "../src/data/index.ts";
 
 test("sentiment: 3 × 1,000 balanced sentences, trimmed, without the trailing empty entries", () => {
   const ds = loadSentiment();

@@ -4,7 +4,7 @@
 // Each file also ends with one `{text: "", class: null}` entry, which is dropped. Texts are trimmed
 // (the IMDb sentences end in two spaces, which would become two "▁" tokens).
 import path from "node:path";
-import { UserError } from "../../core/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { packageDir, readPinnedFile, type TextDataset, type TextExample } from "./text-dataset.ts";
 
 const PKG = "sentiment";

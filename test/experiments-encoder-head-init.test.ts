@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initEngine } from "../src/engine/index.ts";
-import { runUseFinetune, USE_FINETUNE_DEFAULTS, type UseFinetuneSpec } from "../src/experiments/use-finetune.ts";
+import { runUseFinetune, USE_FINETUNE_DEFAULTS, type UseFinetuneSpec } from "../src/experiments/encoder/finetune.ts";
 
 test("a probe-initialized head starts the finetune at the probe", { timeout: 120_000 }, async () => {
   await initEngine();

@@ -4,8 +4,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { verifySha256 } from "../../core/checksum.ts";
-import { UserError } from "../../core/errors.ts";
+import { verifySha256 } from "../core/checksum.ts";
+import { UserError } from "../core/errors.ts";
 
 export interface TextExample {
   readonly text: string;
