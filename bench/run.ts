@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { median, flag } from "./stats.ts";
 import { SIZES } from "./matmul.ts";
 import { toyConfigs, toyReport } from "./toy.ts";
-import { useConfigs, useReport, useSetup } from "./encoder.ts";
+import { useConfigs, useReport, useSetup } from "./use.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");

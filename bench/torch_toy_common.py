@@ -1,6 +1,6 @@
 """Shared pieces of bench/torch_toy_loop.py and bench/torch_toy_batched.py: the toy protocol's data and
 frozen student (docs toy-protocol.md "Model and protocol"; src/models/toy.ts), the default reproduce
-grid (src/experiments/toy-spec.ts), argument parsing and the one-JSON-line report.
+grid (src/experiments/toy/spec.ts), argument parsing and the one-JSON-line report.
 
 The numbers are not lorascope's (torch's own RNG), only the shapes, the algorithm and the work are.
 """

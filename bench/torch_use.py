@@ -12,7 +12,7 @@ that batch) and runs the same encoder (src/models/use-lite/model.ts):
                      (a) the frozen forward under no_grad, (b) the LoRA train step (r 8, alpha 8 on
                      q/k/v/o_proj, fc1, fc2 of both layers; PEFT init: A kaiming-uniform(a=√5), B 0;
                      a head `classifier` [2, 512] trained in full; AdamW lr 1e-3, wd 0.01;
-                     cross-entropy), as in src/experiments/use-finetune.ts. One JSON line.
+                     cross-entropy), as in src/experiments/encoder/finetune.ts. One JSON line.
 
 The export is read with numpy alone (safetensors: u64 little-endian header length, JSON header, raw
 little-endian data). Run with Debian's /usr/bin/python3 (torch 1.13) and OPENBLAS_NUM_THREADS=1.

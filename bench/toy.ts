@@ -31,7 +31,7 @@ type Result = Record<string, unknown>;
 export const TOY = { widths: [1024, 4096], runs: 24, steps: 50, N: 1000, r: 4 } as const;
 const QUICK = { widths: [64, 128], runs: 4, steps: 5 } as const;
 const BLAS = [1, 2] as const;
-/** lorascope's default maxChunkElems (src/experiments/toy-spec.ts): sets the chunk size K per trainer chunk. */
+/** lorascope's default maxChunkElems (src/experiments/toy/spec.ts): sets the chunk size K per trainer chunk. */
 const MAX_CHUNK_ELEMS = 2 ** 25;
 
 /** Adapters per chunk for K runs at width n (src/train/toy-trainer.ts chunkSize). */

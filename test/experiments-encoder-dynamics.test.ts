@@ -1,4 +1,4 @@
-// The encoder's per-module dynamics (experiments/use-dynamics.ts) on the real model and real
+// The encoder's per-module dynamics (experiments/encoder/dynamics.ts) on the real model and real
 // sentences: the init invariants at step 0 (init-a: Z_B = 0; init-b: Z_A = 0), RMS(Z_B) from the Gram
 // identity equal to the RMS of Z_A·Bᵀ formed directly, and the δ decomposition after a known change
 // of one module's B (the module's input does not move, so δ¹ = δ³ = 0 and δ² = RMS(Z_B)).

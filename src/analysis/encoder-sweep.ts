@@ -31,7 +31,7 @@ export interface GridCell {
   readonly validation: MeanStd;
   readonly test: MeanStd;
   readonly diverged: number;
-  /** Runs that collapsed to one class (use-finetune.ts); null when no row of the cell records it. */
+  /** Runs that collapsed to one class (encoder/finetune.ts); null when no row of the cell records it. */
   readonly collapsed: number | null;
   /**
    * Accuracy minus the probe's on every held-out example (validation and test pooled), paired by

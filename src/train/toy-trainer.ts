@@ -34,7 +34,7 @@ export interface ToyTrainOptions {
   readonly maxChunkElems: number;
 }
 
-/** Measurements of one adapter after `step` updates (field meanings: experiments/rows.ts StepRow). */
+/** Measurements of one adapter after `step` updates (field meanings: experiments/toy/rows.ts StepRow). */
 export interface ToyStepRecord {
   step: number;
   trainLoss: number;

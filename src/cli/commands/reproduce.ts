@@ -1,5 +1,5 @@
 // `lorascope reproduce`: the toy Init[A] vs Init[B] learning-rate-vs-width sweep (Hayou, Ghosh & Yu
-// 2024 §toy, protocol in experiments/toy-spec.ts), then the analysis of its rows.
+// 2024 §toy, protocol in experiments/toy/spec.ts), then the analysis of its rows.
 import path from "node:path";
 import { UserError, check } from "../../core/errors.ts";
 import { analyzeSweep, formatSummary, summaryJson } from "../../analysis/index.ts";

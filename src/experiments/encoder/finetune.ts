@@ -60,7 +60,7 @@ export interface UseFinetuneSpec {
   /** Share of the steps spent warming up linearly (HF get_linear_schedule_with_warmup). */
   readonly warmupFraction: number;
   readonly weightDecay: number;
-  /** Measure the per-module dynamics (use-dynamics.ts) every this many steps; 0: never. */
+  /** Measure the per-module dynamics (dynamics.ts) every this many steps; 0: never. */
   readonly dynamicsEvery: number;
 }
 

@@ -1,5 +1,5 @@
 // Child-process entry of the USE-lite sweep: one single-threaded engine, finetunes received over IPC
-// (worker-pool.ts), each run's row written atomically by runSweepJob.
+// (../worker-pool.ts), each run's row written atomically by runSweepJob.
 import { initEngine } from "../../engine/index.ts";
 import { runSweepJob, type UseSweepJob } from "./sweep.ts";
 import { servePool } from "../worker-pool.ts";

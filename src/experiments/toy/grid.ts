@@ -1,5 +1,5 @@
 // Grid → runs → jobs. A job groups the runs that share a (width, seed), because they share the
-// frozen student and its features (computed once per job, toy-job.ts).
+// frozen student and its features (computed once per job, job.ts).
 import { createHash } from "node:crypto";
 import { runId, type RunKey } from "./rows.ts";
 import type { ToyJob } from "./job.ts";

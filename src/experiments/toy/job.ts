@@ -44,7 +44,7 @@ export interface ToyJobResult {
   readonly results: ToyRunResult[];
   /** Per run, in `job.runs` order: the factors it started from (PEFT layout, shared per init). */
   readonly adapters: readonly ToyAdapter[];
-  /** The frozen student and the data of the job's (width, seed), for the replay files (toy-state.ts). */
+  /** The frozen student and the data of the job's (width, seed), for the replay files (state.ts). */
   readonly base: ToyBase;
   readonly tasks: ToyTasks;
 }

@@ -1,7 +1,7 @@
 // The resumable, parallel toy sweep: finished runs (a final row in runs/<protocol>-*.jsonl) are
 // skipped, the rest are grouped into (width, seed) jobs and spread over child processes, one
 // single-threaded engine each. Returns every row of the grid's runs. With `saveState`, each job also
-// writes its replay files (toy-state.ts), and a run counts as finished only once they exist too.
+// writes its replay files (state.ts), and a run counts as finished only once they exist too.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";

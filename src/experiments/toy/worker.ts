@@ -1,7 +1,7 @@
-// Child-process entry of the toy sweep runner (worker-pool.ts): one single-threaded engine per
+// Child-process entry of the toy sweep runner (../worker-pool.ts): one single-threaded engine per
 // process, jobs received over IPC. Each job's rows are written to a temp file and renamed into
 // place, so a kill loses only jobs in flight. With `stateOut` set, the job's replay files
-// (toy-state.ts) are written first, then its rows: a job whose rows exist has its replay files too.
+// (state.ts) are written first, then its rows: a job whose rows exist has its replay files too.
 import { initEngine } from "../../engine/index.ts";
 import { runToyJob, type ToyJob } from "./job.ts";
 import { writeToyJobState } from "./state.ts";
