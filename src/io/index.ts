@@ -22,7 +22,6 @@ export {
   saveAdapter,
   loadAdapter,
   applyAdapter,
-  loraModulePaths,
   type LoadedAdapter,
   type FloatTensor,
   type SaveOptions,

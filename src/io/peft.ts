@@ -13,8 +13,9 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { read, tensor, type Tensor } from "../engine/index.ts";
 import { UserError } from "../core/errors.ts";
-import { flatten, getPath, isTensor, modulePaths, pathsWithChild, setPath, type Params } from "../core/tree.ts";
+import { flatten, getPath, isTensor, modulePaths, setPath, type Params } from "../core/tree.ts";
 import { matchesTarget, type LoraConfig } from "../lora/config.ts";
+import { loraModulePaths } from "../lora/merge.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { parsePeftConfig, peftConfigJson, type AdapterMeta } from "./peft-config.ts";
 import { readSafetensors, writeSafetensors, type Dtype, type WriteDtype, type WriteTensor } from "./safetensors.ts";
@@ -44,11 +45,6 @@ export interface LoadedAdapter {
 export interface SaveOptions extends AdapterMeta {
   /** Storage dtype of every tensor (default F32, what PEFT writes after its fp32 autocast). */
   readonly dtype?: WriteDtype;
-}
-
-/** Paths of the LoRA-wrapped modules of a tree: subtrees holding both `lora_A` and `lora_B`. Borrows. */
-export function loraModulePaths(p: Params): string[] {
-  return pathsWithChild(p, "lora_A");
 }
 
 function factor(p: Params, modulePath: string, which: "lora_A" | "lora_B"): Tensor {
