@@ -6,7 +6,8 @@ import os from "node:os";
 import * as prng from "../src/core/prng.ts";
 import { disposeTree } from "../src/engine/index.ts";
 import * as clf from "../src/models/use-lite/classifier.ts";
-import { cacheExamples, taskData, useLoraConfig, withHead } from "../src/experiments/encoder/finetune.ts";
+import { cacheExamples, taskData, withHead } from "../src/experiments/encoder/finetune.ts";
+import { encoderLoraConfig } from "../src/experiments/encoder/spec.ts";
 import { scaling } from "../src/lora/config.ts";
 import { injectLora } from "../src/lora/inject.ts";
 import { loadUseLite } from "../src/models/use-lite/index.ts";
@@ -20,7 +21,7 @@ const steps = Number(process.argv[4] ?? 12);
 const data = taskData({ task: "sentiment", seed: 0, limit: batch * steps });
 const m = await loadUseLite();
 const train = cacheExamples(m, data.train);
-const cfg = useLoraConfig({ r: 8, loraAlpha: 8, init: "init-a" });
+const cfg = encoderLoraConfig({ r: 8, loraAlpha: 8, init: "init-a" });
 const inj = await injectLora(prng.key(1), withHead(m.params, 0, 2), cfg);
 const ctx = clf.adapterContext(scaling(cfg));
 const trainerOpts = {

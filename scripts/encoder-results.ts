@@ -4,11 +4,11 @@
 // prints it alone.
 import fs from "node:fs";
 import path from "node:path";
-import { analyzeUseSweep, formatUseSweep, paperVerdict } from "../src/analysis/encoder-sweep.ts";
-import { readRows, type UseSweepSpec } from "../src/experiments/encoder/sweep.ts";
+import { analyzeEncoderSweep, formatEncoderSweep, paperVerdict } from "../src/analysis/encoder-sweep.ts";
+import { readRows, type EncoderSweepSpec } from "../src/experiments/encoder/sweep.ts";
 
 /** The `lorascope sweep` command line that (re)creates a committed encoder sweep folder. */
-function sweepCommand(s: UseSweepSpec, dir: string): string {
+function sweepCommand(s: EncoderSweepSpec, dir: string): string {
   const opt = (flag: string, v: number | undefined): string => (v === undefined ? "" : ` --${flag} ${v}`);
   return `npx lorascope sweep --model use-lite --task ${s.task} --lrs ${s.lrs.join(",")} --inits ${s.inits.join(",")} --seeds ${s.seeds}` +
     `${opt("epochs", s.epochs)}${opt("head-lr", s.headLr)}${s.headInit === "probe" ? " --head-init probe" : ""}${opt("batch", s.batch)}${opt("limit", s.limit)}${opt("eval-limit", s.evalLimit)} --out ${dir}`;
@@ -23,10 +23,10 @@ function encoderSection(root: string, task: string): string {
   const dir = path.join(root, rel);
   const specFile = path.join(dir, "sweep.json");
   if (!fs.existsSync(specFile)) return `### ${task}\n\nNot run yet: no \`${rel}/sweep.json\`.\n`;
-  const s = JSON.parse(fs.readFileSync(specFile, "utf8")) as UseSweepSpec;
+  const s = JSON.parse(fs.readFileSync(specFile, "utf8")) as EncoderSweepSpec;
   const rows = readRows(dir, s);
   const total = s.lrs.length * s.inits.length * s.seeds;
-  const summary = analyzeUseSweep(rows);
+  const summary = analyzeEncoderSweep(rows);
   const used = rows[0]?.splits?.used;
   const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${escape(v).replace(" — ", "** — ")}`);
   return [
@@ -42,7 +42,7 @@ function encoderSection(root: string, task: string): string {
     "",
     ...verdict,
     "",
-    escape(formatUseSweep(summary, `use-lite ${s.task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(/^## /, "#### "),
+    escape(formatEncoderSweep(summary, `use-lite ${s.task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(/^## /, "#### "),
   ].join("\n");
 }
 

@@ -10,7 +10,7 @@ import { UserError } from "../src/core/errors.ts";
 import * as prng from "../src/core/prng.ts";
 import { initEngine, readScalar, tensor } from "../src/engine/index.ts";
 import { batchOf, bucketFor, bucketedBatches, crossEntropy, oneHot, weightedCrossEntropy, type Cached } from "../src/models/use-lite/classifier.ts";
-import { runId, runUseSweep, sweepRuns } from "../src/experiments/encoder/sweep.ts";
+import { runId, runEncoderSweep, sweepRuns } from "../src/experiments/encoder/sweep.ts";
 import { runsDir } from "../src/experiments/store.ts";
 
 function fakeData(n: number): Cached {
@@ -57,12 +57,12 @@ test("the sweep skips runs whose row exists and reads back only its own grid", a
     await writeFile(path.join(runsDir(out), `${runId(r.init, r.lr, r.seed)}.json`), JSON.stringify(row));
   }
   await writeFile(path.join(runsDir(out), `${runId("init-a", 0.1, 0)}.json`), "{}"); // another grid's row
-  const res = await runUseSweep(spec, out, { workers: 0 });
+  const res = await runEncoderSweep(spec, out, { workers: 0 });
   assert.equal(res.runsTotal, 4);
   assert.equal(res.runsSkipped, 4);
   assert.equal(res.rows.length, 4);
   // A rerun may add lrs, inits or seeds, but not change how a run trains.
-  await assert.rejects(runUseSweep({ ...spec, epochs: 2 }, out, { workers: 0 }), (e: unknown) => e instanceof UserError && /holds a sweep run with other settings/.test(e.message));
-  const wider = await runUseSweep({ ...spec, seeds: 1, lrs: [1e-3] }, out, { workers: 0 });
+  await assert.rejects(runEncoderSweep({ ...spec, epochs: 2 }, out, { workers: 0 }), (e: unknown) => e instanceof UserError && /holds a sweep run with other settings/.test(e.message));
+  const wider = await runEncoderSweep({ ...spec, seeds: 1, lrs: [1e-3] }, out, { workers: 0 });
   assert.equal(wider.runsSkipped, 2);
 });

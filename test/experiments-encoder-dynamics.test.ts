@@ -9,7 +9,8 @@ import { getPath, setPath, type Params } from "../src/core/tree.ts";
 import { disposeTree, read, refTree, tensor, type Tensor } from "../src/engine/index.ts";
 import { batchOf, bucketFor, logitsOf } from "../src/models/use-lite/classifier.ts";
 import { dynamicsRecorder, meanOverModules } from "../src/experiments/encoder/dynamics.ts";
-import { cacheExamples, taskData, useLoraConfig, withHead } from "../src/experiments/encoder/finetune.ts";
+import { cacheExamples, taskData, withHead } from "../src/experiments/encoder/finetune.ts";
+import { encoderLoraConfig } from "../src/experiments/encoder/spec.ts";
 import { scaling } from "../src/lora/config.ts";
 import { injectLora } from "../src/lora/inject.ts";
 import { context as loraContext } from "../src/lora/linear.ts";
@@ -21,7 +22,7 @@ const val = cacheExamples(model, data.validation);
 const Q = "layers.0.attention.q_proj"; // its input, LN(x0), does not depend on any adapter
 
 async function adapted(init: "init-a" | "init-b"): Promise<{ params: Params; s: number }> {
-  const cfg = useLoraConfig({ r: 8, loraAlpha: 8, init });
+  const cfg = encoderLoraConfig({ r: 8, loraAlpha: 8, init });
   const inj = await injectLora(prng.key(5), withHead(refTree(model.params), 0, 2), cfg);
   return { params: inj.params, s: scaling(cfg) };
 }

@@ -5,12 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initEngine } from "../src/engine/index.ts";
-import { runUseFinetune, USE_FINETUNE_DEFAULTS, type UseFinetuneSpec } from "../src/experiments/encoder/finetune.ts";
+import { runEncoderFinetune } from "../src/experiments/encoder/finetune.ts";
+import { ENCODER_DEFAULTS, type EncoderFinetuneSpec } from "../src/experiments/encoder/spec.ts";
 
 test("a probe-initialized head starts the finetune at the probe", { timeout: 120_000 }, async () => {
   await initEngine();
-  const base: UseFinetuneSpec = {
-    ...USE_FINETUNE_DEFAULTS,
+  const base: EncoderFinetuneSpec = {
+    ...ENCODER_DEFAULTS,
     task: "sentiment",
     init: "init-a",
     // AdamW moves each weight by about lr per step: 1e-9 over 2 steps leaves the model where it began.
@@ -22,7 +23,7 @@ test("a probe-initialized head starts the finetune at the probe", { timeout: 120
     dynamicsEvery: 0,
   };
   for (const init of ["init-a", "init-b"] as const) {
-    const r = await runUseFinetune({ ...base, init, headInit: "probe" });
+    const r = await runEncoderFinetune({ ...base, init, headInit: "probe" });
     for (const split of ["validation", "test"] as const) {
       assert.equal(r[split].accuracy, r.probe[split].accuracy, `${init} ${split} accuracy`);
       // Same head and embeddings, reached through the whole model instead of the cached embeddings
@@ -30,13 +31,13 @@ test("a probe-initialized head starts the finetune at the probe", { timeout: 120
       assert.ok(Math.abs(r[split].loss - r.probe[split].loss) < 1e-5, `${init} ${split} loss ${r[split].loss} vs probe ${r.probe[split].loss}`);
     }
   }
-  const fresh = await runUseFinetune({ ...base, headInit: "random" });
+  const fresh = await runEncoderFinetune({ ...base, headInit: "random" });
   assert.ok(Math.abs(fresh.validation.loss - fresh.probe.validation.loss) > 1e-2, `a random head should not be the probe (loss ${fresh.validation.loss} vs ${fresh.probe.validation.loss})`);
 });
 
 test("an unknown head init is one sentence", async () => {
   await assert.rejects(
-    runUseFinetune({ ...USE_FINETUNE_DEFAULTS, task: "sentiment", init: "init-a", lr: 1e-3, headInit: "zeros" as "random" }),
+    runEncoderFinetune({ ...ENCODER_DEFAULTS, task: "sentiment", init: "init-a", lr: 1e-3, headInit: "zeros" as "random" }),
     /head init "zeros" is not known; use one of random, probe/,
   );
 });

@@ -14,7 +14,7 @@ import { sha256Hex } from "../src/core/checksum.ts";
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from "../src/io/peft.ts";
 import { peftConfigJson } from "../src/io/peft-config.ts";
 import { writeSafetensors, type WriteTensor } from "../src/io/safetensors.ts";
-import { useLoraConfig } from "../src/experiments/encoder/finetune.ts";
+import { encoderLoraConfig } from "../src/experiments/encoder/spec.ts";
 import { packageDir, readPinnedFile } from "../src/data/text-dataset.ts";
 import { lorascope, type CliRun } from "./support/cli.ts";
 
@@ -112,7 +112,7 @@ async function adapterDir(A: [number, number], B: [number, number]): Promise<str
   await mkdir(dir);
   const t = (shape: [number, number]): WriteTensor => ({ shape, data: new Float32Array(shape[0] * shape[1]).fill(0.01) });
   await writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), [[`${KEY}.lora_A.weight`, t(A)], [`${KEY}.lora_B.weight`, t(B)]], { metadata: { format: "pt" } });
-  const cfg = useLoraConfig({ r: 8, loraAlpha: 8, init: "init-a" });
+  const cfg = encoderLoraConfig({ r: 8, loraAlpha: 8, init: "init-a" });
   await writeFile(path.join(dir, ADAPTER_CONFIG), JSON.stringify(peftConfigJson(cfg, { base_model_name_or_path: "use-lite" })));
   const run = { spec: { task: "sentiment", seed: 0, batch: 8, limit: 8, evalLimit: 8 }, testPredictions: [], testLogits: [] };
   await writeFile(path.join(dir, "run.json"), JSON.stringify(run));

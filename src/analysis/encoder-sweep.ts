@@ -46,7 +46,7 @@ export interface GridCell {
   readonly dynamicsAtEnd: (Omit<DynamicsPoint, "step"> & { readonly n: number }) | null;
 }
 
-export interface UseSweepSummary {
+export interface EncoderSweepSummary {
   /**
    * η* per init, chosen on mean validation accuracy; ties (common: a few hundred validation
    * examples give accuracy in steps of 1/n) go to the lower mean validation loss, then the smaller lr.
@@ -165,9 +165,9 @@ const valAcc = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.v
 const valLoss = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.validation.loss) ? Infinity : (r.validation.loss as number));
 const testAcc = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.test.accuracy) ? 0 : r.test.accuracy);
 
-export function analyzeUseSweep(rows: readonly EncoderRunRow[]): UseSweepSummary {
+export function analyzeEncoderSweep(rows: readonly EncoderRunRow[]): EncoderSweepSummary {
   const inits = [...new Set(rows.map((r) => r.init))].sort();
-  const grid: Array<UseSweepSummary["grid"][number]> = [];
+  const grid: Array<EncoderSweepSummary["grid"][number]> = [];
   const optimalLr: Record<string, number> = {};
   const bestAccuracy: Record<string, MeanStd> = {};
   const gainOverProbe: Record<string, PairedGain> = {};
@@ -228,7 +228,7 @@ function maxOrNaN(xs: readonly number[]): number {
 }
 
 /** The `--json` line: η* and accuracy (mean, std) per init, and the probe. */
-export function useSweepJson(s: UseSweepSummary): string {
+export function encoderSweepJson(s: EncoderSweepSummary): string {
   const ms = (m: MeanStd) => ({ mean: m.mean, std: m.std });
   return JSON.stringify({
     optimalLr: s.optimalLr,
@@ -241,7 +241,7 @@ export function useSweepJson(s: UseSweepSummary): string {
 }
 
 /** A short markdown summary (also readable in a terminal). */
-export function formatUseSweep(s: UseSweepSummary, title: string): string {
+export function formatEncoderSweep(s: EncoderSweepSummary, title: string): string {
   const pct = (m: MeanStd) => `${(100 * m.mean).toFixed(2)} ± ${(100 * m.std).toFixed(2)}%`;
   const lines = [
     `## ${title}`,

@@ -1,7 +1,7 @@
 // The model and task flags shared by `finetune`, `evaluate` and `sweep` (kept free of engine imports
 // so `--help` stays fast).
 import { UserError } from "../core/errors.ts";
-import type { HeadInit } from "../experiments/encoder/finetune.ts"; // a type only: --help stays free of the engine
+import type { HeadInit } from "../experiments/encoder/spec.ts"; // a type only: --help stays free of the engine
 import type { FlagSpec } from "./flags.ts";
 import type { FlagValue } from "./flags.ts";
 

@@ -2,7 +2,7 @@
 // (PEFT src/peft/tuners/lora/layer.py `Linear.merge` / `get_delta_weight`). A merged tree carries no
 // lora_A/lora_B, so every forward pass (with or without a LoRA context) uses W alone; the factors are
 // returned beside it, and `unmerge` subtracts the same ΔW and puts them back.
-import { flatten, getPath, isTensor, partition, combine, setPath, pathsWithChild, type Params } from "../core/tree.ts";
+import { getPath, isTensor, partition, combine, setPath, pathsWithChild, type Params } from "../core/tree.ts";
 import { np, type Tensor } from "../engine/index.ts";
 import { hasLora } from "./linear.ts";
 

@@ -1,7 +1,7 @@
 // `lorascope finetune --model use-lite --task sentiment --init init-a --lr 1e-3 ...`: LoRA-finetune the
 // sentence encoder on a classification task and compare it with a frozen-encoder linear probe.
 import { UserError } from "../../core/errors.ts";
-import type { HeadInit } from "../../experiments/encoder/finetune.ts";
+import type { HeadInit } from "../../experiments/encoder/spec.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
@@ -51,8 +51,9 @@ export const finetune: Command = {
     if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
     const { task } = modelAndTask(flags);
     if (flags["lr"] === undefined) throw new UserError("--lr is required (for example --lr 1e-3)");
-    const { runUseFinetune, USE_FINETUNE_DEFAULTS } = await import("../../experiments/encoder/finetune.ts");
-    const d = USE_FINETUNE_DEFAULTS;
+    const { runEncoderFinetune } = await import("../../experiments/encoder/finetune.ts");
+    const { ENCODER_DEFAULTS } = await import("../../experiments/encoder/spec.ts");
+    const d = ENCODER_DEFAULTS;
     const num = (k: string, dflt: number): number => (flags[k] as number | undefined) ?? dflt;
     const limit = flags["limit"] as number | undefined;
     const evalLimit = flags["eval-limit"] as number | undefined;
@@ -72,7 +73,7 @@ export const finetune: Command = {
       ...(evalLimit === undefined ? {} : { evalLimit }),
     };
     const out = flags["out"] as string | undefined;
-    const r = await runUseFinetune(spec, out, (line) => process.stderr.write(`${line}\n`));
+    const r = await runEncoderFinetune(spec, out, (line) => process.stderr.write(`${line}\n`));
     const summary = {
       task: r.spec.task,
       init: r.spec.init,

@@ -3,7 +3,7 @@
 // worker processes and resumable (finished runs are skipped), then η* per init on validation
 // accuracy, test accuracy at η* over seeds, and the linear probe.
 import { UserError } from "../../core/errors.ts";
-import type { HeadInit } from "../../experiments/encoder/finetune.ts";
+import type { HeadInit } from "../../experiments/encoder/spec.ts";
 import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
 import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
@@ -48,7 +48,8 @@ export const sweep: Command = {
     }
     const workers = flags["workers"] as number | undefined;
     if (workers !== undefined && workers < 0) throw new UserError(`--workers must be 0 or more, got ${workers}`);
-    const { USE_FINETUNE_DEFAULTS, truncationNote } = await import("../../experiments/encoder/finetune.ts");
+    const { truncationNote } = await import("../../experiments/encoder/finetune.ts");
+    const { ENCODER_DEFAULTS } = await import("../../experiments/encoder/spec.ts");
     const limit = flags["limit"] as number | undefined;
     const evalLimit = flags["eval-limit"] as number | undefined;
     const spec = {
@@ -56,20 +57,20 @@ export const sweep: Command = {
       lrs: [...new Set(lrs)].sort((a, b) => a - b),
       inits: [...new Set((flags["inits"] as string[] | undefined) ?? ["init-a", "init-b"])] as InitScheme[],
       seeds: (flags["seeds"] as number | undefined) ?? 1,
-      epochs: (flags["epochs"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.epochs,
-      headLr: (flags["head-lr"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.headLr,
-      headInit: (flags["head-init"] as HeadInit | undefined) ?? USE_FINETUNE_DEFAULTS.headInit,
-      batch: (flags["batch"] as number | undefined) ?? USE_FINETUNE_DEFAULTS.batch,
+      epochs: (flags["epochs"] as number | undefined) ?? ENCODER_DEFAULTS.epochs,
+      headLr: (flags["head-lr"] as number | undefined) ?? ENCODER_DEFAULTS.headLr,
+      headInit: (flags["head-init"] as HeadInit | undefined) ?? ENCODER_DEFAULTS.headInit,
+      batch: (flags["batch"] as number | undefined) ?? ENCODER_DEFAULTS.batch,
       ...(limit === undefined ? {} : { limit }),
       ...(evalLimit === undefined ? {} : { evalLimit }),
     };
     const out = (flags["out"] as string | undefined) ?? `sweep-use-${task}`;
-    const { runUseSweep } = await import("../../experiments/encoder/sweep.ts");
-    const { analyzeUseSweep, formatUseSweep, useSweepJson } = await import("../../analysis/encoder-sweep.ts");
+    const { runEncoderSweep } = await import("../../experiments/encoder/sweep.ts");
+    const { analyzeEncoderSweep, formatEncoderSweep, encoderSweepJson } = await import("../../analysis/encoder-sweep.ts");
     let saved = 0;
     let total = spec.lrs.length * spec.inits.length * spec.seeds;
     exitOnInterrupt("sweep", out, () => ({ saved, total }));
-    const res = await runUseSweep(spec, out, {
+    const res = await runEncoderSweep(spec, out, {
       ...(workers === undefined ? {} : { workers }),
       onRun: (done, all) => {
         [saved, total] = [done, all];
@@ -77,10 +78,10 @@ export const sweep: Command = {
       },
     });
     process.stderr.write(`sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`);
-    const summary = analyzeUseSweep(res.rows);
+    const summary = analyzeEncoderSweep(res.rows);
     if (summary.truncated > 0) process.stderr.write(`${truncationNote(summary.truncated, true)}\n`);
-    process.stdout.write(formatUseSweep(summary, `use-lite ${task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`));
-    if (flags["json"] === true) process.stdout.write(useSweepJson(summary) + "\n");
+    process.stdout.write(formatEncoderSweep(summary, `use-lite ${task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`));
+    if (flags["json"] === true) process.stdout.write(encoderSweepJson(summary) + "\n");
     return 0;
   },
 };

@@ -13,7 +13,7 @@ import { combine, type Params } from "../../core/tree.ts";
 import { disposeTree, refTree, tensor } from "../../engine/index.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { saveAdapter } from "../../io/peft.ts";
-import { loraConfig, scaling, type InitScheme, type LoraConfig } from "../../lora/config.ts";
+import { scaling, type LoraConfig } from "../../lora/config.ts";
 import { injectLora } from "../../lora/inject.ts";
 import * as linear from "../../nn/linear.ts";
 import { D_MODEL, embedSentence, encode, loadUseLite, loadUseLiteVocabulary, makeTokenizer, type UseLite } from "../../models/use-lite/index.ts";
@@ -23,59 +23,7 @@ import { createJitTrainer } from "../../train/jit-trainer.ts";
 import * as clf from "../../models/use-lite/classifier.ts";
 import { linearProbe } from "./probe.ts";
 import { dynamicsRecorder, type ModuleDynamics } from "./dynamics.ts";
-
-export const USE_TASKS = ["sentiment", "spam"] as const;
-export type UseTask = (typeof USE_TASKS)[number];
-export const USE_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"] as const;
-/**
- * Where the new head starts: "random" (PyTorch's nn.Linear init from fold(root, "classifier"), the
- * probe's own starting point) or "probe" — the linear probe's trained head, so that the finetune
- * starts exactly at the probe (under Init[A] and Init[B], B·A = 0) and LoRA only has to improve on
- * it: linear probing then finetuning, LP-FT (Kumar et al., ICLR 2022, "Fine-Tuning can Distort
- * Pretrained Features and Underperform Out-of-Distribution", §4).
- */
-export const HEAD_INITS = ["random", "probe"] as const;
-export type HeadInit = (typeof HEAD_INITS)[number];
-
-export interface UseFinetuneSpec {
-  readonly task: UseTask;
-  readonly init: InitScheme;
-  readonly lr: number;
-  /**
-   * Peak learning rate of the new head `classifier` (trained in full). Separate from `lr` so that the
-   * swept LoRA rate is the only thing a sweep varies (at a LoRA-sized rate the head's own progress
-   * would change with every swept rate). Default 1e-2, the probe's rate.
-   */
-  readonly headLr: number;
-  readonly headInit: HeadInit;
-  readonly epochs: number;
-  readonly r: number;
-  readonly loraAlpha: number;
-  readonly seed: number;
-  /** Train on a stratification-free random subsample of this many training examples. */
-  readonly limit?: number;
-  /** Evaluate on at most this many validation and test examples (a random subsample of each). */
-  readonly evalLimit?: number;
-  readonly batch: number;
-  /** Share of the steps spent warming up linearly (HF get_linear_schedule_with_warmup). */
-  readonly warmupFraction: number;
-  readonly weightDecay: number;
-  /** Measure the per-module dynamics (dynamics.ts) every this many steps; 0: never. */
-  readonly dynamicsEvery: number;
-}
-
-export const USE_FINETUNE_DEFAULTS: Omit<UseFinetuneSpec, "task" | "init" | "lr"> = {
-  headLr: 1e-2,
-  headInit: "random",
-  epochs: 1,
-  r: 8,
-  loraAlpha: 8,
-  seed: 0,
-  batch: 32,
-  warmupFraction: 0.1,
-  weightDecay: 0.01,
-  dynamicsEvery: 10,
-};
+import { ENCODER_TASKS, encoderLoraConfig, encoderSpec, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
 
 export interface Metrics {
   readonly accuracy: number;
@@ -93,8 +41,8 @@ export interface SplitInfo {
   readonly evalLimit: number | null;
 }
 
-export interface UseFinetuneResult {
-  readonly spec: UseFinetuneSpec;
+export interface EncoderFinetuneResult {
+  readonly spec: EncoderFinetuneSpec;
   readonly lora: LoraConfig;
   readonly validation: Metrics;
   readonly test: Metrics;
@@ -131,7 +79,7 @@ export interface TaskData {
   readonly splits: SplitInfo;
 }
 
-function loadTask(task: UseTask): TextDataset {
+function loadTask(task: EncoderTask): TextDataset {
   switch (task) {
     case "sentiment":
       return loadSentiment();
@@ -139,7 +87,7 @@ function loadTask(task: UseTask): TextDataset {
       return loadSpam();
     default: {
       const never: never = task;
-      throw new UserError(`task "${String(never)}" is unknown; use one of ${USE_TASKS.join(", ")}`);
+      throw new UserError(`task "${String(never)}" is unknown; use one of ${ENCODER_TASKS.join(", ")}`);
     }
   }
 }
@@ -151,7 +99,7 @@ function subsample<T>(key: Key, xs: readonly T[], n: number | undefined): readon
   return keep.map((i) => xs[i] as T);
 }
 
-export function taskData(spec: Pick<UseFinetuneSpec, "task" | "seed" | "limit" | "evalLimit">): TaskData {
+export function taskData(spec: Pick<EncoderFinetuneSpec, "task" | "seed" | "limit" | "evalLimit">): TaskData {
   const dataset = loadTask(spec.task);
   const root = prng.key(spec.seed);
   const fractions = { validation: 0.1, test: 0.1 };
@@ -180,16 +128,6 @@ export function cacheExamples(model: UseLite, examples: readonly TextExample[]):
   const tok = makeTokenizer(loadUseLiteVocabulary());
   const { ids, truncated } = encode(tok, examples.map((e) => e.text));
   return { rows: ids.map((s) => embedSentence(model.frozen, s)), labels: examples.map((e) => e.label), truncated };
-}
-
-export function useLoraConfig(spec: Pick<UseFinetuneSpec, "r" | "loraAlpha" | "init">): LoraConfig {
-  return loraConfig({
-    r: spec.r,
-    lora_alpha: spec.loraAlpha,
-    init_lora_weights: spec.init,
-    target_modules: [...USE_TARGET_MODULES],
-    modules_to_save: ["classifier"],
-  });
 }
 
 /**
@@ -235,7 +173,7 @@ const preparedTasks = new Map<string, Promise<Prepared>>();
  * when the next one arrives. Keeping them all grew a worker by ~70 MiB a seed (one worker, four
  * seeds of sentiment: peak 2,045 → 2,253 MiB; keeping the latest: 2,042 → 2,122 MiB, same results).
  */
-function prepareTask(spec: UseFinetuneSpec): Promise<Prepared> {
+function prepareTask(spec: EncoderFinetuneSpec): Promise<Prepared> {
   const key = JSON.stringify([spec.task, spec.seed, spec.limit ?? null, spec.evalLimit ?? null, spec.batch]);
   let p = preparedTasks.get(key);
   if (p === undefined) {
@@ -271,20 +209,9 @@ function prepareTask(spec: UseFinetuneSpec): Promise<Prepared> {
 }
 
 /** Finetune, evaluate, probe; write the adapter and run.json to `outDir` when given. */
-export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, progress: Progress = () => {}): Promise<UseFinetuneResult> {
-  if (!(spec.lr > 0 && Number.isFinite(spec.lr))) throw new UserError(`lr must be a positive number, got ${spec.lr}`);
-  if (!(spec.headLr > 0 && Number.isFinite(spec.headLr))) throw new UserError(`head lr must be a positive number, got ${spec.headLr}`);
-  for (const k of ["epochs", "batch"] as const) {
-    if (!(Number.isInteger(spec[k]) && spec[k] > 0)) throw new UserError(`${k} must be a positive integer, got ${spec[k]}`);
-  }
-  for (const k of ["limit", "evalLimit"] as const) {
-    const v = spec[k];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new UserError(`${k} must be a positive integer, got ${v}`);
-  }
-  const cfg = useLoraConfig(spec);
-  if (!(HEAD_INITS as readonly string[]).includes(spec.headInit)) {
-    throw new UserError(`head init "${spec.headInit}" is not known; use one of ${HEAD_INITS.join(", ")}`);
-  }
+export async function runEncoderFinetune(spec: EncoderFinetuneSpec, outDir?: string, progress: Progress = () => {}): Promise<EncoderFinetuneResult> {
+  spec = encoderSpec(spec);
+  const cfg = encoderLoraConfig(spec);
   const { data, model, train, val, test, truncated, probe, probeHead, probeSeconds } = await prepareTask(spec);
   const numLabels = data.dataset.labels.length;
   if (truncated > 0) progress(truncationNote(truncated));
@@ -362,7 +289,7 @@ export async function runUseFinetune(spec: UseFinetuneSpec, outDir?: string, pro
   const collapsed = !diverged && new Set(ev.predictions).size === 1 && new Set(val.labels).size > 1;
   if (collapsed) progress(`collapsed: every validation example is predicted as "${data.dataset.labels[ev.predictions[0] as number]}"`);
 
-  const result: UseFinetuneResult = {
+  const result: EncoderFinetuneResult = {
     spec,
     lora: cfg,
     validation: { accuracy: ev.accuracy, loss: ev.loss },

@@ -11,12 +11,12 @@ import { UserError } from "../../core/errors.ts";
 import { removeStaleTemps, writeFileAtomic } from "../../io/atomic.ts";
 import { canonicalSettings, finishedRuns, readRowFiles, runsDir, writeRowFile } from "../store.ts";
 import type { InitScheme } from "../../lora/config.ts";
-import { USE_FINETUNE_DEFAULTS, type HeadInit, type UseFinetuneSpec, type UseTask } from "./finetune.ts";
+import { ENCODER_DEFAULTS, encoderSpec, type HeadInit, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
 import { meanOverModules } from "./dynamics.ts";
 import { runPool } from "../worker-pool.ts";
 
-export interface UseSweepSpec {
-  readonly task: UseTask;
+export interface EncoderSweepSpec {
+  readonly task: EncoderTask;
   readonly lrs: readonly number[];
   readonly inits: readonly InitScheme[];
   /** Seeds 0 … seeds − 1. */
@@ -31,8 +31,8 @@ export interface UseSweepSpec {
 }
 
 /** One cell of the grid, as sent to a worker. */
-export interface UseSweepJob {
-  readonly spec: UseFinetuneSpec;
+export interface EncoderSweepJob {
+  readonly spec: EncoderFinetuneSpec;
   /** Where the row goes. */
   readonly file: string;
 }
@@ -42,24 +42,25 @@ export function runId(init: string, lr: number, seed: number): string {
 }
 
 /** The grid's finetune specs, seed-major. */
-export function sweepRuns(s: UseSweepSpec): UseFinetuneSpec[] {
-  const out: UseFinetuneSpec[] = [];
+export function sweepRuns(s: EncoderSweepSpec): EncoderFinetuneSpec[] {
+  const out: EncoderFinetuneSpec[] = [];
   for (let seed = 0; seed < s.seeds; seed++) {
     for (const init of s.inits) {
       for (const lr of s.lrs) {
-        out.push({
-          ...USE_FINETUNE_DEFAULTS,
-          task: s.task,
-          init,
-          lr,
-          seed,
-          epochs: s.epochs,
-          headLr: s.headLr,
-          headInit: s.headInit ?? USE_FINETUNE_DEFAULTS.headInit,
-          batch: s.batch,
-          ...(s.limit === undefined ? {} : { limit: s.limit }),
-          ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }),
-        });
+        out.push(
+          encoderSpec({
+            task: s.task,
+            init,
+            lr,
+            seed,
+            epochs: s.epochs,
+            headLr: s.headLr,
+            headInit: s.headInit ?? ENCODER_DEFAULTS.headInit,
+            batch: s.batch,
+            ...(s.limit === undefined ? {} : { limit: s.limit }),
+            ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }),
+          }),
+        );
       }
     }
   }
@@ -73,12 +74,12 @@ const rowFile = (outDir: string, r: { init: string; lr: number; seed: number }):
  * The rows of this grid found in OUT/runs (temp files and other grids' rows are ignored). Nulls stay
  * null: rows have been written with plain JSON, which the encoder's readers expect.
  */
-export function readRows(outDir: string, s: UseSweepSpec): EncoderRunRow[] {
+export function readRows(outDir: string, s: EncoderSweepSpec): EncoderRunRow[] {
   const wanted = new Set(sweepRuns(s).map((r) => path.basename(rowFile(outDir, r))));
   return readRowFiles<EncoderRunRow>(outDir, (f) => wanted.has(f), "all");
 }
 
-export interface UseSweepResult {
+export interface EncoderSweepResult {
   readonly rows: EncoderRunRow[];
   readonly runsTotal: number;
   readonly runsSkipped: number;
@@ -86,11 +87,11 @@ export interface UseSweepResult {
 }
 
 /** Run (or finish) the sweep into `outDir`. `workers` 0 runs in this process (tests, debugging). */
-export async function runUseSweep(
-  s: UseSweepSpec,
+export async function runEncoderSweep(
+  s: EncoderSweepSpec,
   outDir: string,
   opts: { workers?: number; onRun?: (done: number, total: number) => void } = {},
-): Promise<UseSweepResult> {
+): Promise<EncoderSweepResult> {
   const t0 = performance.now();
   checkSameSettings(outDir, s);
   mkdirSync(runsDir(outDir), { recursive: true });
@@ -98,7 +99,7 @@ export async function runUseSweep(
   await writeFileAtomic(path.join(outDir, SWEEP_FILE), JSON.stringify(s, null, 2) + "\n");
   const all = sweepRuns(s);
   const finished = finishedRuns(readRows(outDir, s), (r) => runId(r.init, r.lr, r.seed));
-  const jobs: UseSweepJob[] = all.filter((spec) => !finished.has(runId(spec.init, spec.lr, spec.seed))).map((spec) => ({ spec, file: rowFile(outDir, spec) }));
+  const jobs: EncoderSweepJob[] = all.filter((spec) => !finished.has(runId(spec.init, spec.lr, spec.seed))).map((spec) => ({ spec, file: rowFile(outDir, spec) }));
   const runsSkipped = all.length - jobs.length;
   let done = runsSkipped;
   if (runsSkipped > 0) opts.onRun?.(done, all.length);
@@ -118,28 +119,28 @@ export async function runUseSweep(
 const SWEEP_FILE = "sweep.json";
 
 /** Everything but the grid's axes: rows made under other settings must not be reused. */
-function settings(s: UseSweepSpec): string {
+function settings(s: EncoderSweepSpec): string {
   const { lrs: _lrs, inits: _inits, seeds: _seeds, ...given } = s;
-  return canonicalSettings({ ...given, headInit: s.headInit ?? USE_FINETUNE_DEFAULTS.headInit });
+  return canonicalSettings({ ...given, headInit: s.headInit ?? ENCODER_DEFAULTS.headInit });
 }
 
 /**
  * A rerun may extend the grid (more lrs, inits or seeds) but not change how each run trains: the
  * rows already in OUT would silently mix two settings.
  */
-function checkSameSettings(outDir: string, s: UseSweepSpec): void {
+function checkSameSettings(outDir: string, s: EncoderSweepSpec): void {
   const file = path.join(outDir, SWEEP_FILE);
   if (!existsSync(file)) return;
-  const before = JSON.parse(readFileSync(file, "utf8")) as UseSweepSpec;
+  const before = JSON.parse(readFileSync(file, "utf8")) as EncoderSweepSpec;
   if (settings(before) !== settings(s)) {
     throw new UserError(`${outDir} holds a sweep run with other settings (${settings(before)}, now ${settings(s)}); use another --out or the same settings`);
   }
 }
 
 /** One cell: finetune, then write its row atomically. */
-export async function runSweepJob(job: UseSweepJob): Promise<void> {
-  const { runUseFinetune } = await import("./finetune.ts");
-  const r = await runUseFinetune(job.spec);
+export async function runSweepJob(job: EncoderSweepJob): Promise<void> {
+  const { runEncoderFinetune } = await import("./finetune.ts");
+  const r = await runEncoderFinetune(job.spec);
   const row: EncoderRunRow & Record<string, unknown> = {
     init: r.spec.init,
     lr: r.spec.lr,

@@ -1,0 +1,100 @@
+// The encoder study's one typed spec: every finetune choice is a field with a default, filled and
+// validated once here (encoderSpec), whether the run comes from `lorascope finetune` or a sweep cell.
+import { UserError, check } from "../../core/errors.ts";
+import { loraConfig, type InitScheme, type LoraConfig } from "../../lora/config.ts";
+
+export const ENCODER_TASKS = ["sentiment", "spam"] as const;
+export type EncoderTask = (typeof ENCODER_TASKS)[number];
+export const ENCODER_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"] as const;
+/**
+ * Where the new head starts: "random" (PyTorch's nn.Linear init from fold(root, "classifier"), the
+ * probe's own starting point) or "probe" — the linear probe's trained head, so that the finetune
+ * starts exactly at the probe (under Init[A] and Init[B], B·A = 0) and LoRA only has to improve on
+ * it: linear probing then finetuning, LP-FT (Kumar et al., ICLR 2022, "Fine-Tuning can Distort
+ * Pretrained Features and Underperform Out-of-Distribution", §4).
+ */
+export const HEAD_INITS = ["random", "probe"] as const;
+export type HeadInit = (typeof HEAD_INITS)[number];
+
+export interface EncoderFinetuneSpec {
+  readonly task: EncoderTask;
+  readonly init: InitScheme;
+  readonly lr: number;
+  /**
+   * Peak learning rate of the new head `classifier` (trained in full). Separate from `lr` so that the
+   * swept LoRA rate is the only thing a sweep varies (at a LoRA-sized rate the head's own progress
+   * would change with every swept rate). Default 1e-2, the probe's rate.
+   */
+  readonly headLr: number;
+  readonly headInit: HeadInit;
+  readonly epochs: number;
+  readonly r: number;
+  readonly loraAlpha: number;
+  readonly seed: number;
+  /** Train on a stratification-free random subsample of this many training examples. */
+  readonly limit?: number;
+  /** Evaluate on at most this many validation and test examples (a random subsample of each). */
+  readonly evalLimit?: number;
+  readonly batch: number;
+  /** Share of the steps spent warming up linearly (HF get_linear_schedule_with_warmup). */
+  readonly warmupFraction: number;
+  readonly weightDecay: number;
+  /** Measure the per-module dynamics (dynamics.ts) every this many steps; 0: never. */
+  readonly dynamicsEvery: number;
+}
+
+export const ENCODER_DEFAULTS: Omit<EncoderFinetuneSpec, "task" | "init" | "lr"> = {
+  headLr: 1e-2,
+  headInit: "random",
+  epochs: 1,
+  r: 8,
+  loraAlpha: 8,
+  seed: 0,
+  batch: 32,
+  warmupFraction: 0.1,
+  weightDecay: 0.01,
+  dynamicsEvery: 10,
+};
+
+/** The adapter of a finetune: PEFT's LoraConfig over every projection of the encoder, the head saved in full. */
+export function encoderLoraConfig(spec: Pick<EncoderFinetuneSpec, "r" | "loraAlpha" | "init">): LoraConfig {
+  return loraConfig({
+    r: spec.r,
+    lora_alpha: spec.loraAlpha,
+    init_lora_weights: spec.init,
+    target_modules: [...ENCODER_TARGET_MODULES],
+    modules_to_save: ["classifier"],
+  });
+}
+
+function posInt(name: string, v: number | undefined): void {
+  if (v !== undefined) check(Number.isInteger(v) && v > 0, `${name} must be a positive integer, got ${v}`);
+}
+
+function posNum(name: string, v: number): void {
+  check(v > 0 && Number.isFinite(v), `${name} must be a positive number, got ${v}`);
+}
+
+/**
+ * Fill the defaults and validate; throws a UserError naming the first bad field. `task`, `init` and
+ * `lr` have no default: they are what a finetune is about.
+ */
+export function encoderSpec(partial: Partial<EncoderFinetuneSpec> & Pick<EncoderFinetuneSpec, "task" | "init" | "lr">): EncoderFinetuneSpec {
+  const s: EncoderFinetuneSpec = { ...ENCODER_DEFAULTS, ...partial };
+  if (!(ENCODER_TASKS as readonly string[]).includes(s.task)) throw new UserError(`task "${s.task}" is unknown; use one of ${ENCODER_TASKS.join(", ")}`);
+  posNum("lr", s.lr);
+  posNum("head lr", s.headLr);
+  posInt("epochs", s.epochs);
+  posInt("batch", s.batch);
+  posInt("limit", s.limit);
+  posInt("evalLimit", s.evalLimit);
+  check(Number.isInteger(s.seed) && s.seed >= 0, `seed must be a non-negative integer, got ${s.seed}`);
+  check(s.warmupFraction >= 0 && s.warmupFraction < 1, `warmupFraction must be in [0, 1), got ${s.warmupFraction}`);
+  check(s.weightDecay >= 0 && Number.isFinite(s.weightDecay), `weightDecay must be a non-negative number, got ${s.weightDecay}`);
+  check(Number.isInteger(s.dynamicsEvery) && s.dynamicsEvery >= 0, `dynamicsEvery must be a non-negative integer, got ${s.dynamicsEvery}`);
+  encoderLoraConfig(s); // r, loraAlpha and init, checked by the PEFT config's own rules
+  if (!(HEAD_INITS as readonly string[]).includes(s.headInit)) {
+    throw new UserError(`head init "${s.headInit}" is not known; use one of ${HEAD_INITS.join(", ")}`);
+  }
+  return s;
+}
