@@ -4,7 +4,8 @@
 //
 //   LORASCOPE_THREADS=1 node --import tsx bench/toy-stages.ts --width 1024 --k 24 [--reps 5]
 import { initEngine, np, jit, tensor, blockUntilReady, type Tensor } from "../src/engine/index.ts";
-import { makeToyStep, preact, zaOf, type ToyState } from "../src/train/toy-step.ts";
+import { preact, zaOf } from "../src/models/toy.ts";
+import { makeToyStep, type ToyState } from "../src/train/toy-step.ts";
 import { median, pattern, flag, report } from "./stats.ts";
 
 const n = flag("width", 1024);

@@ -181,3 +181,53 @@ export async function makeToyBase(cfg: ToyModelConfig, root: Key, tasks: ToyTask
   }
   return { width: n, wIn, wH, w: Float32Array.from(w) };
 }
+
+// ---- The adapted student on the engine, K adapters side by side ----
+//
+// The frozen part of the student is the same for every adapter of one (width, seed), so H = relu(W_in x)
+// [N,n] and C = H·W_hᵀ [N,n] are computed once (toyFeatures), and a forward pass costs O(K·N·n·r):
+//
+//   Z_A = H·Aᵀ            [K,N,r]      u = C + s·Z_A·Bᵀ   [K,N,n]      ŷ = relu(u)·w   [K,N]
+//
+// (Z_A is kept transposed, [K,r,N], and B as Bᵀ [K,r,n], so every contraction is a plain matmul.)
+// relu is np.maximum(u, 0), not nn/activation's relu: the latter's value is relu(u) + relu'(u)·(u − u),
+// which is NaN where a diverging run's u is infinite (the rows would record NaN losses for Inf).
+
+/**
+ * The pre-activation u = C + s·Z_A·Bᵀ [K,N,n], written as r broadcast products so that jax-js fuses
+ * it into one elementwise kernel (a batched matmul with inner size r measured 2× slower, and fusing it
+ * into the readout 8× slower). zaT is Z_Aᵀ [K,r,N], Bt is Bᵀ [K,r,n]. Consumes its arguments.
+ */
+export function preact(C: Tensor, zaT: Tensor, Bt: Tensor, s: number): Tensor {
+  const [K, r, N] = zaT.shape as [number, number, number];
+  const n = Bt.shape[2] as number;
+  let u = C.reshape([1, N, n]);
+  for (let j = 0; j < r; j++) {
+    const zj = zaT.ref.slice([], j).reshape([K, N, 1]); // [K,N,1]
+    const bj = Bt.ref.slice([], j).reshape([K, 1, n]); // [K,1,n]
+    u = u.add(zj.mul(bj).mul(s)); // → [K,N,n]
+  }
+  zaT.dispose();
+  Bt.dispose();
+  return u;
+}
+
+/** Z_Aᵀ = A·Hᵀ for all adapters in one 2-D matmul: [K·r,n]·[n,N] → [K·r,N] → [K,r,N]. Consumes. */
+export function zaOf(H: Tensor, A: Tensor): Tensor {
+  const [K, r, n] = A.shape as [number, number, number];
+  const N = H.shape[0] as number;
+  return np.matmul(A.reshape([K * r, n]), np.transpose(H)).reshape([K, r, N]);
+}
+
+/** Forward pass: Z_Aᵀ [K,r,N] and ŷ [K,N]. Consumes everything. */
+export function studentForward(H: Tensor, C: Tensor, w: Tensor, A: Tensor, Bt: Tensor, s: number) {
+  const zaT = zaOf(H, A);
+  const n = Bt.shape[2] as number;
+  const yhat = np.maximum(preact(C, zaT.ref, Bt, s), 0).mul(w.reshape([1, 1, n])).sum(2); // Σ_j relu(u)_j·w_j → [K,N]
+  return { zaT, yhat };
+}
+
+/** Mean squared error per adapter, [K]. Consumes its arguments. */
+export function mse(yhat: Tensor, y: Tensor): Tensor {
+  return np.square(yhat.sub(y)).mean(1);
+}

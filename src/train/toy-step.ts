@@ -1,20 +1,16 @@
-// One jitted training step for K LoRA adapters of the toy student trained side by side.
-//
-// The frozen part of the student is the same for every adapter of one (width, seed), so the caller
-// precomputes H = relu(W_in x) [N,n] and C = H·W_hᵀ [N,n] once, and each step costs O(K·N·n·r):
-//
-//   Z_A = H·Aᵀ            [K,N,r]      u = C + s·Z_A·Bᵀ   [K,N,n]      ŷ = relu(u)·w   [K,N]
-//
-// (Z_A is kept transposed, [K,r,N], and B as Bᵀ [K,r,n], so every contraction is a plain matmul.)
-//   loss_k = mean_N (ŷ − y)²
+// One jitted training step for K LoRA adapters of the toy student trained side by side (the forward
+// pass, Z_A = H·Aᵀ, u = C + s·Z_A·Bᵀ, ŷ = relu(u)·w, is models/toy.ts's studentForward), with
+// loss_k = mean_N (ŷ − y)².
 //
 // Gradients are written by hand (test/train-toy-grad.test.ts checks them against valueAndGrad): the
-// hand-written step avoids differentiating through the [K,N,n] broadcast of C and measured faster.
+// hand-written step avoids differentiating through the [K,N,n] broadcast of C and measured faster
+// (bench/NOTES.md, "Toy step").
 // Every adapter has its own learning rate, optimizer state and "active" flag. An adapter whose loss
 // turns non-finite or exceeds `divergeFactor`·loss₀, or whose update would make a parameter
 // non-finite, stops: its parameters and moments stay at their last values (masked with `where`),
 // and the step at which that happened is kept in `divergedAt` (−1 while it trains).
 import { jit, np, type Tensor } from "../engine/index.ts";
+import { preact, studentForward } from "../models/toy.ts";
 
 export type ToyOptimizer =
   | { readonly kind: "adam"; readonly beta1: number; readonly beta2: number; readonly eps: number }
@@ -51,45 +47,6 @@ export interface StepOut {
   updB: Tensor;
 }
 
-/**
- * The pre-activation u = C + s·Z_A·Bᵀ [K,N,n], written as r broadcast products so that jax-js fuses
- * it into one elementwise kernel (a batched matmul with inner size r measured 2× slower, and fusing it
- * into the readout 8× slower). zaT is Z_Aᵀ [K,r,N], Bt is Bᵀ [K,r,n]. Consumes its arguments.
- */
-export function preact(C: Tensor, zaT: Tensor, Bt: Tensor, s: number): Tensor {
-  const [K, r, N] = zaT.shape as [number, number, number];
-  const n = Bt.shape[2] as number;
-  let u = C.reshape([1, N, n]);
-  for (let j = 0; j < r; j++) {
-    const zj = zaT.ref.slice([], j).reshape([K, N, 1]); // [K,N,1]
-    const bj = Bt.ref.slice([], j).reshape([K, 1, n]); // [K,1,n]
-    u = u.add(zj.mul(bj).mul(s)); // → [K,N,n]
-  }
-  zaT.dispose();
-  Bt.dispose();
-  return u;
-}
-
-/** Z_Aᵀ = A·Hᵀ for all adapters in one 2-D matmul: [K·r,n]·[n,N] → [K·r,N] → [K,r,N]. Consumes. */
-export function zaOf(H: Tensor, A: Tensor): Tensor {
-  const [K, r, n] = A.shape as [number, number, number];
-  const N = H.shape[0] as number;
-  return np.matmul(A.reshape([K * r, n]), np.transpose(H)).reshape([K, r, N]);
-}
-
-/** Forward pass: Z_Aᵀ [K,r,N] and ŷ [K,N]. Consumes everything. */
-export function forward(H: Tensor, C: Tensor, w: Tensor, A: Tensor, Bt: Tensor, s: number) {
-  const zaT = zaOf(H, A);
-  const n = Bt.shape[2] as number;
-  const yhat = np.maximum(preact(C, zaT.ref, Bt, s), 0).mul(w.reshape([1, 1, n])).sum(2); // Σ_j relu(u)_j·w_j → [K,N]
-  return { zaT, yhat };
-}
-
-/** Mean squared error per adapter, [K]. Consumes its arguments. */
-export function mse(yhat: Tensor, y: Tensor): Tensor {
-  return np.square(yhat.sub(y)).mean(1);
-}
-
 function frob3(x: Tensor): Tensor {
   return np.sqrt(np.square(x).sum([1, 2]));
 }
@@ -106,9 +63,7 @@ function frob3(x: Tensor): Tensor {
 export function makeToyStep(opt: ToyOptimizer, s: number, divergeFactor: number) {
   // Stage 1: forward pass, error and loss of the current parameters.
   const lossStage = jit((H: Tensor, C: Tensor, w: Tensor, y: Tensor, A: Tensor, B: Tensor) => {
-    const n = A.shape[2] as number;
-    const zaT = zaOf(H, A); // [K,r,N]
-    const yhat = np.maximum(preact(C, zaT.ref, B, s), 0).mul(w.reshape([1, 1, n])).sum(2); // [K,N]
+    const { zaT, yhat } = studentForward(H, C, w, A, B, s); // [K,r,N], [K,N]
     const err = yhat.sub(y); // [K,N]
     const loss = np.square(err.ref).mean(1); // [K]
     return [zaT, err, loss] as const;

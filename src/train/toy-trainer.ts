@@ -2,7 +2,8 @@
 // that keep the [K,N,n] working set under the engine's 4 GiB heap. It emits one record per adapter
 // every `logEvery` steps and at the last step, and one final record per adapter; sinks do the rest.
 import { jit, np, read, tensor, type Tensor } from "../engine/index.ts";
-import { forward, makeToyStep, zaOf, type ToyOptimizer, type ToyState } from "./toy-step.ts";
+import { mse, studentForward, zaOf } from "../models/toy.ts";
+import { makeToyStep, type ToyOptimizer, type ToyState } from "./toy-step.ts";
 
 /** One adapter to train: its learning rate and initial factors (PEFT layout). */
 export interface ToyAdapter {
@@ -105,11 +106,11 @@ function makeMetrics(scale: number) {
     ) => {
       const N = H.shape[0] as number;
       const [, r, n] = A.shape as [number, number, number];
-      const train = forward(H.ref, C, w.ref, A.ref, B.ref, scale);
-      const trainLoss = np.square(train.yhat.sub(y)).mean(1);
-      const test = forward(Ht, Ct, w, A.ref, B.ref, scale);
+      const train = studentForward(H.ref, C, w.ref, A.ref, B.ref, scale);
+      const trainLoss = mse(train.yhat, y);
+      const test = studentForward(Ht, Ct, w, A.ref, B.ref, scale);
       test.zaT.dispose();
-      const testLoss = np.square(test.yhat.sub(yt)).mean(1);
+      const testLoss = mse(test.yhat, yt);
       const zaT = train.zaT; // [K,r,N]
       const rmsZA = np.sqrt(np.square(zaT.ref).sum([1, 2]).div(N * r));
       const rmsZB = np.sqrt(frobProd2(zaT.ref, B.ref).div(N * n));
