@@ -1,5 +1,5 @@
 import { initEngine, prng, mlp, loraConfig, injectLora, loraContext, scaling, adam, createTrainer,
-  saveAdapter, loadAdapter, applyAdapter, tensor, read, np, type Params, type Tensor } from "lorascope";
+  saveAdapter, loadAdapter, applyAdapter, tensor, readAndDispose, np, type Params, type Tensor } from "lorascope";
 
 await initEngine();
 const root = prng.key(0); // same seed → same base model, whatever the adapter
@@ -20,5 +20,6 @@ await saveAdapter("quickstart-adapter", tuned, config);
 const loaded = await loadAdapter("quickstart-adapter");
 const fresh = (await injectLora(prng.fold(root, "adapter"), newBase(), loaded.config)).params;
 const reloaded = applyAdapter(fresh, loaded);
-const [a, b] = [await read(forward(tuned, x.ref)), await read(forward(reloaded, x))];
+const [a, b] = [await readAndDispose(forward(tuned, x.ref)), await readAndDispose(forward(reloaded, x))];
+y.dispose(); // every tensor is now released: forward consumed the params and x, readAndDispose the outputs
 console.log("identical outputs:", a.every((v, i) => v === b[i]));

@@ -12,6 +12,7 @@ export {
   tensor,
   zeros,
   read,
+  readAndDispose,
   readScalar,
   refTree,
   disposeTree,

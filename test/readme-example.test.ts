@@ -19,16 +19,19 @@ test("the README shows examples/quickstart.ts verbatim, in at most 25 lines", ()
   assert.ok(example.trimEnd().split("\n").length <= 25);
 });
 
-test("the example trains, saves, reloads and gets identical outputs", () => {
+test("the example trains, saves, reloads, gets identical outputs and leaves no tensor alive", () => {
   const cwd = mkdtempSync(path.join(os.tmpdir(), "lorascope-quickstart-"));
   try {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const r = spawnSync(process.execPath, ["--import", tsx, path.join(root, "examples/quickstart.ts")], {
+    // live-buffers.ts counts the engine's buffers from before the example's first tensor.
+    const probe = pathToFileURL(path.join(root, "test/support/live-buffers.ts")).href;
+    const r = spawnSync(process.execPath, ["--import", tsx, "--import", probe, path.join(root, "examples/quickstart.ts")], {
       cwd,
       encoding: "utf8",
     });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /identical outputs: true/);
+    assert.match(r.stderr, /live buffers: 0\n/, `the example leaves tensors alive: ${r.stderr}`);
     assert.ok(existsSync(path.join(cwd, "quickstart-adapter/adapter_model.safetensors")));
     const cfg = JSON.parse(readFileSync(path.join(cwd, "quickstart-adapter/adapter_config.json"), "utf8"));
     assert.equal(cfg.peft_type, "LORA");

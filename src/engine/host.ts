@@ -1,5 +1,6 @@
-// Moving data between JavaScript and the engine. Ownership rule (see ownership.ts): `read*` borrow
-// their argument (the caller still owns it); `tensor`/`zeros`/`full` return a new owned tensor.
+// Moving data between JavaScript and the engine. Ownership (ownership.ts): `read` and `readScalar`
+// borrow their argument (the caller still owns it); `readAndDispose` consumes it, for a temporary
+// read once; `tensor`/`zeros`/`full`/`scalar` return a new owned tensor.
 import { np, type Tensor } from "./jax.ts";
 
 export type Shape = readonly number[];
@@ -35,6 +36,15 @@ export function scalar(value: number): Tensor {
 export async function read(t: Tensor): Promise<Float32Array> {
   const data = await t.ref.astype(np.float32).data();
   return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+}
+
+/** Copy a tensor's values to the host and release it: `read` for a temporary. Consumes `t`. */
+export async function readAndDispose(t: Tensor): Promise<Float32Array> {
+  try {
+    return await read(t);
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Read a scalar (or the single element of a one-element tensor) without consuming it. */

@@ -2,7 +2,7 @@
 export { np, jnn, lax, tree, grad, valueAndGrad, jit, vmap, vjp, blockUntilReady } from "./jax.ts";
 export type { Tensor, JsTree } from "./jax.ts";
 export { initEngine, engineThreads, type EngineOptions } from "./init.ts";
-export { tensor, zeros, full, scalar, read, readScalar, shapeOf, numel, type Shape } from "./host.ts";
+export { tensor, zeros, full, scalar, read, readAndDispose, readScalar, shapeOf, numel, type Shape } from "./host.ts";
 export { refTree, disposeTree, trackAllocations, liveBuffers } from "./ownership.ts";
 export { profileKernels, type KernelTiming } from "./profile.ts";
 export { withDerivative } from "./derivative.ts";

@@ -1,24 +1,24 @@
 /**
  * # Ownership rules (jax-js reference counting) — the rules all lorascope code follows
  *
- * jax-js frees device memory by reference counting, not by garbage collection:
+ * jax-js frees device memory by reference counting, not by garbage collection: a new tensor starts
+ * with one reference, owned by whoever created it; `t.ref` adds one; `t.dispose()` drops one.
  *
- * 1. A new tensor starts with reference count 1, owned by whoever created it.
- * 2. Passing a tensor to any engine function *consumes* one reference. To keep using it, pass
- *    `t.ref` (which adds one) instead of `t`.
- * 3. `t.dispose()` drops one reference without using the tensor.
+ * The one rule: you own every tensor you create or get back from a function; passing it to a
+ * function gives it away, unless that function's doc comment says it borrows. Each tensor argument
+ * is taken in one of three modes, named in the doc comment:
  *
- * lorascope extends the same rule to its own code:
+ * - consume (the default, and every engine op): the callee takes the reference. Pass `t.ref`, or
+ *   `refTree(params)` for a tree, to keep yours.
+ * - borrow: the callee only looks (`read`, `readScalar`, `saveAdapter`); the caller still owns it.
+ * - move: the callee consumes a value and returns its successor, now the caller's (a training step
+ *   consumes the old state and returns the new one).
  *
- * - Every function that takes tensors or parameter trees **consumes** them, unless its name starts
- *   with `read` or its doc comment says "borrows". Callers that keep a tree pass `refTree(params)`.
- * - Every function that returns tensors returns **owned** ones; the caller disposes them (or passes
- *   them on, which consumes them).
- * - Parameter trees are owned by the training loop; a step consumes the old tree and returns the new.
- * - Host reads (`read`, `readScalar`) borrow: they take a `.ref` internally.
+ * Returned tensors are owned by the caller, who disposes them or passes them on. `readAndDispose`
+ * is the read that consumes, for a temporary.
  *
  * `trackAllocations()` counts live device buffers so tests can assert that a training step leaves
- * exactly as many buffers alive as it found (test/engine.test.ts).
+ * exactly as many buffers alive as it found (test/engine-ownership.test.ts).
  */
 import { createRequire } from "node:module";
 import path from "node:path";

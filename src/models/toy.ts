@@ -12,7 +12,7 @@
 //
 // Randomness is folded by name from the seed's root key, so the teacher, the data and the width-n
 // base model are the same for every adapter init and learning rate (style.md habit 5).
-import { np, read, tensor, type Tensor } from "../engine/index.ts";
+import { np, readAndDispose, tensor, type Tensor } from "../engine/index.ts";
 import { prng, type Key } from "../core/index.ts";
 
 /** The protocol fields the model needs (a subset of the experiment spec). */
@@ -160,10 +160,8 @@ export async function makeToyBase(cfg: ToyModelConfig, root: Key, tasks: ToyTask
   H.dispose();
   const G = np.maximum(C, 0); // [N,n]
   const gram = np.matmul(G.ref, np.transpose(G.ref)); // [N,n]·[n,N] → [N,N]
-  const g = await read(G);
-  G.dispose();
-  const K = Float64Array.from(await read(gram));
-  gram.dispose();
+  const g = await readAndDispose(G);
+  const K = Float64Array.from(await readAndDispose(gram));
   let trace = 0;
   for (let i = 0; i < N; i++) trace += K[i * N + i] as number;
   const lambda = (cfg.ridge * trace) / N;

@@ -1,9 +1,9 @@
 // The linear probe: the frozen encoder's sentence embeddings with only a new head trained on them,
 // the baseline a finetune has to beat.
 import type { Key } from "../../core/prng.ts";
-import { blockUntilReady, disposeTree, read, refTree, tensor, type Tensor } from "../../engine/index.ts";
+import { blockUntilReady, disposeTree, read, readAndDispose, refTree, tensor, type Tensor } from "../../engine/index.ts";
 import * as linear from "../../nn/linear.ts";
-import { crossEntropy, oneHot, take, type HostLinear } from "../../models/use-lite/classifier.ts";
+import { crossEntropy, oneHot, type HostLinear } from "../../models/use-lite/classifier.ts";
 import { D_MODEL } from "../../models/use-lite/index.ts";
 import { adamw } from "../../optim/index.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
@@ -50,14 +50,14 @@ export async function linearProbe(
     // every step and 300 steps took 5 s instead of ~0.3 s.
     await blockUntilReady(last);
   }
-  const finalLoss = last === undefined ? NaN : (await take(last))[0] as number;
+  const finalLoss = last === undefined ? NaN : (await readAndDispose(last))[0] as number;
   x.dispose();
   y.dispose();
   const head = trainer.params(state);
   const logits: number[][][] = [];
   for (const emb of evalSets) {
     const m = emb.length / D_MODEL;
-    const z = await take(linear.apply(refTree(head), tensor(emb, [m, D_MODEL]))); // [m, 512] → [m, C]
+    const z = await readAndDispose(linear.apply(refTree(head), tensor(emb, [m, D_MODEL]))); // [m, 512] → [m, C]
     logits.push([...Array(m).keys()].map((i) => Array.from(z.subarray(i * numLabels, (i + 1) * numLabels))));
   }
   const host = { weight: await read(head["weight"] as Tensor), bias: await read(head["bias"] as Tensor) };

@@ -5,7 +5,7 @@
 import type { Params } from "../../core/tree.ts";
 import * as prng from "../../core/prng.ts";
 import type { Key } from "../../core/prng.ts";
-import { jit, jnn, np, read, refTree, tensor, type Tensor } from "../../engine/index.ts";
+import { jit, jnn, np, readAndDispose, refTree, tensor, type Tensor } from "../../engine/index.ts";
 import { context as loraContext } from "../../lora/linear.ts";
 import { at, type Ctx } from "../../nn/context.ts";
 import * as linear from "../../nn/linear.ts";
@@ -44,13 +44,6 @@ export function batchOf(data: Cached, indices: readonly number[], padBatchTo = i
   const { x, mask } = packBatch([...rows, ...Array<Float32Array>(padBatchTo - rows.length).fill(empty)], bucketFor(longest));
   const weight = new Float32Array(padBatchTo).fill(1, 0, indices.length);
   return { x, mask, weight: tensor(weight, [padBatchTo]) };
-}
-
-/** Host copy of a tensor, which is then released (`read` itself borrows). */
-export async function take(t: Tensor): Promise<Float32Array> {
-  const data = await read(t);
-  t.dispose();
-  return data;
 }
 
 /** One-hot labels [B, C] (owned); rows past `indices` (batch padding) are all zero. */
@@ -140,7 +133,7 @@ async function forEachBatch(
     const idx = order.slice(s, s + batchSize);
     const { x, mask, weight } = batchOf(data, idx, batchSize);
     weight.dispose();
-    put(idx, await take(f(x, mask)));
+    put(idx, await readAndDispose(f(x, mask)));
   }
 }
 
