@@ -1,4 +1,4 @@
-// lorascope's public API: every export is listed here (style.md habit 14).
+// lorascope's public API: every export is listed here, so what users may rely on is one file.
 
 // engine: start-up, tensors, transforms, ownership helpers
 export {

@@ -1,4 +1,4 @@
-// The shape of the house (docs: style.md): rooms import only rooms above them in this list, only
+// The shape of the house: rooms import only rooms above them in this list, only
 // src/engine imports @jax-js/jax, and there are no import cycles between files.
 import { test } from "node:test";
 import assert from "node:assert/strict";

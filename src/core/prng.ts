@@ -2,7 +2,7 @@
 // numbers on every engine and backend. A key is an immutable pair of 32-bit words. `split` and `fold`
 // derive independent child keys by hashing (parent, index); sampling from a key never changes it.
 //
-// Convention that makes init comparisons fair (style.md habit 5): a run's root key is split by
+// Convention that makes init comparisons fair: a run's root key is split by
 // *name* — `fold(root, "base")`, `fold(root, "data")`, `fold(root, "adapter")` — so the base model
 // and the data depend only on the seed, never on the adapter's init scheme or learning rate.
 

@@ -2,7 +2,7 @@
 // frozen (PEFT `inject_adapter` + `mark_only_lora_as_trainable`, src/peft/tuners/tuners_utils.py).
 // Each module's factors come from its own key, fold(key, modulePath), so adding or removing a target
 // never changes the numbers of the others. The base model's key is separate (the caller's
-// fold(root, "base")), so Init[A] and Init[B] runs share the same base model (style.md habit 5).
+// fold(root, "base")), so Init[A] and Init[B] runs share the same base model.
 import { UserError } from "../core/errors.ts";
 import * as prng from "../core/prng.ts";
 import type { Key } from "../core/prng.ts";
@@ -89,7 +89,7 @@ export async function injectLora(key: Key, params: Params, config: LoraConfig): 
   return { params: out, trainable, trainablePaths: flatten(out).map(([p]) => p).filter(trainable), targets, warnings };
 }
 
-/** Split a tree into [trainable, frozen] parts (habit 4: freezing is a split, not a flag). Moves the tensors. */
+/** Split a tree into [trainable, frozen] parts (freezing is a split of the tree, not a flag on each parameter). Moves the tensors. */
 export function splitTrainable(params: Params, trainable: (path: string) => boolean): { trainable: Params; frozen: Params } {
   const [t, f] = partition(params, trainable);
   return { trainable: t, frozen: f };

@@ -11,7 +11,7 @@
 // λ = ridge·tr(GGᵀ)/N (toy-protocol.md "Model and protocol"). Only A and B are finetuned, on task B.
 //
 // Randomness is folded by name from the seed's root key, so the teacher, the data and the width-n
-// base model are the same for every adapter init and learning rate (style.md habit 5).
+// base model are the same for every adapter init and learning rate: the adapter init is the only difference.
 import { np, readAndDispose, tensor, type Tensor } from "../engine/index.ts";
 import { prng, type Key } from "../core/index.ts";
 

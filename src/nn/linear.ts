@@ -1,4 +1,4 @@
-// Linear layer as plain params + pure functions (style.md habit 2).
+// Linear layer as plain params + pure functions: no hidden train/eval state.
 // Params follow PyTorch/PEFT: weight [out, in], bias [out]; y = x·Wᵀ + b for x [..., in].
 // Init is PyTorch's nn.Linear default (torch/nn/modules/linear.py `reset_parameters`):
 // kaiming_uniform_(a=√5) → W ~ U(−1/√in, 1/√in), and b ~ U(−1/√in, 1/√in).

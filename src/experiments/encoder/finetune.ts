@@ -1,7 +1,7 @@
 // Finetune USE-lite for sentence classification with LoRA (Init[A], Init[B] or any scheme) and a new
 // head `classifier` trained in full (PEFT modules_to_save), against a frozen-encoder linear probe.
 //
-// Randomness (style.md habit 5): root = key(seed); the split from fold(root, "split"), the --limit
+// Randomness: root = key(seed); the split from fold(root, "split"), the --limit
 // subsample from fold(root, "limit"), the head from fold(root, "classifier"), the adapter from
 // fold(root, "adapter"), the batch order from fold(root, "order"). So runs that differ only in
 // `init` share data, order, base model and head, and the adapter init is the only difference.

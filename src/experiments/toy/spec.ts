@@ -1,5 +1,5 @@
 // The toy reproduction's one typed spec: every protocol choice is a field with a default, validated
-// once here, and saved as spec.json next to the results (style.md habit 7).
+// once here, and saved as spec.json next to the results.
 //
 // Defaults follow the "sp, perturbed teacher" protocol of docs/toy-protocol.md (a PyTorch study of
 // Hayou, Ghosh & Yu 2024's toy experiment): d = 5, teacher width 64, N = 1000
