@@ -1,7 +1,7 @@
 // The toy training loop: K adapters of one (width, seed) trained side by side (toy-step.ts), in chunks
 // that keep the [K,N,n] working set under the engine's 4 GiB heap. It emits one record per adapter
 // every `logEvery` steps and at the last step, and one final record per adapter; sinks do the rest.
-import { jit, np, read, tensor, type Tensor } from "../engine/index.ts";
+import { jit, np, read, refTree, tensor, type Tensor } from "../engine/index.ts";
 import { mse, studentForward, zaOf } from "../models/toy.ts";
 import { makeToyStep, type ToyOptimizer, type ToyState } from "./toy-step.ts";
 
@@ -82,6 +82,12 @@ function frobProd2(xT: Tensor, yT: Tensor): Tensor {
 
 const frob = (x: Tensor): Tensor => np.sqrt(np.square(x).sum([1, 2]));
 
+/** An adapter's factors, A [K,r,n] and Bᵀ [K,r,n]. */
+type Factors = { A: Tensor; B: Tensor };
+
+/** The frozen inputs of one (width, seed): train H, C [N,n], y [N]; test Ht, Ct [Nt,n], yt [Nt]; w [n]. */
+type FrozenData = { H: Tensor; C: Tensor; w: Tensor; y: Tensor; Ht: Tensor; Ct: Tensor; yt: Tensor };
+
 /**
  * Metrics of the current parameters against the previous ones (one-step decomposition of ΔZ_B,
  * Hayou, Ghosh & Yu 2024: δ¹ = B_{t−1}·ΔZ_A, δ² = ΔB·Z_A^{t−1}, δ³ = ΔB·ΔZ_A; RMS over train points and
@@ -89,21 +95,9 @@ const frob = (x: Tensor): Tensor => np.sqrt(np.square(x).sum([1, 2]));
  */
 function makeMetrics(scale: number) {
   return jit(
-    (
-      A: Tensor,
-      B: Tensor,
-      Ap: Tensor,
-      Bp: Tensor,
-      A0: Tensor,
-      B0: Tensor,
-      H: Tensor,
-      C: Tensor,
-      w: Tensor,
-      y: Tensor,
-      Ht: Tensor,
-      Ct: Tensor,
-      yt: Tensor,
-    ) => {
+    (now: Factors, prev: Factors, init: Factors, frozen: FrozenData) => {
+      const [A, B, Ap, Bp, A0, B0] = [now.A, now.B, prev.A, prev.B, init.A, init.B];
+      const { H, C, w, y, Ht, Ct, yt } = frozen;
       const N = H.shape[0] as number;
       const [, r, n] = A.shape as [number, number, number];
       const train = studentForward(H.ref, C, w.ref, A.ref, B.ref, scale);
@@ -177,26 +171,14 @@ async function trainChunk(
   const step = makeToyStep(opts.optimizer, opts.scale, opts.divergeFactor);
   const metrics = makeMetrics(opts.scale);
   const batch = { H: data.H, C: data.C, y: data.y, w: data.w };
+  const init: Factors = { A: A0, B: B0 };
+  const frozen: FrozenData = { H: data.H, C: data.C, w: data.w, y: data.y, Ht: data.Htest, Ct: data.Ctest, yt: data.ytest };
   const records: ToyStepRecord[][] = adapters.map(() => []);
   const nan = () => new Float32Array(K).fill(NaN);
   let upd: [Float32Array, Float32Array] = [nan(), nan()];
 
   const measure = async (t: number, Ap: Tensor, Bp: Tensor): Promise<Float32Array[]> => {
-    const outs = metrics(
-      state.A.ref,
-      state.B.ref,
-      Ap,
-      Bp,
-      A0.ref,
-      B0.ref,
-      data.H.ref,
-      data.C.ref,
-      data.w.ref,
-      data.y.ref,
-      data.Htest.ref,
-      data.Ctest.ref,
-      data.ytest.ref,
-    );
+    const outs = metrics({ A: state.A.ref, B: state.B.ref }, { A: Ap, B: Bp }, refTree(init), refTree(frozen));
     const vals = await Promise.all(outs.map((o) => read(o)));
     for (const o of outs) o.dispose();
     const [trainLoss, testLoss, rmsZA, rmsZB, d1, d2, d3, dA, dB] = vals as [Float32Array, ...Float32Array[]];
