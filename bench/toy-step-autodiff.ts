@@ -11,7 +11,7 @@ import { initEngine, jit, np, read, refTree, tensor, valueAndGrad, type Tensor }
 import { mse, preact, zaOf } from "../src/models/toy.ts";
 import { relu } from "../src/nn/activation.ts";
 import { scaleByAdam, type AdamMoments } from "../src/optim/transforms.ts";
-import { makeToyStep, type StepOut, type ToyBatch, type ToyState } from "../src/train/toy-step.ts";
+import { initialToyState, makeToyStep, type StepOut, type ToyBatch, type ToyState } from "../src/train/toy-step.ts";
 import { flag, median, pattern, report } from "./stats.ts";
 
 const [N, r, s, divergeFactor] = [1000, 4, 1, 1e6];
@@ -101,16 +101,7 @@ async function main(): Promise<void> {
     const lr = tensor(lrs, [K]);
     const loss0 = tensor(new Float32Array(K).fill(1e3), [K]);
     const zeros = () => tensor(new Float32Array(K * r * n), [K, r, n]);
-    const freshHand = (): ToyState => ({
-      A: tensor(A0, [K, r, n]),
-      B: tensor(B0, [K, r, n]),
-      mA: zeros(),
-      vA: zeros(),
-      mB: zeros(),
-      vB: zeros(),
-      active: tensor(new Float32Array(K).fill(1), [K]),
-      divergedAt: tensor(new Float32Array(K).fill(-1), [K]),
-    });
+    const freshHand = (): ToyState => initialToyState(tensor(A0, [K, r, n]), tensor(B0, [K, r, n]));
     const freshAuto = (): AutodiffState => ({
       A: tensor(A0, [K, r, n]),
       B: tensor(B0, [K, r, n]),

@@ -5,9 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { prng } from "../src/core/index.ts";
-import { initEngine, np, read, tensor, valueAndGrad, type Tensor } from "../src/engine/index.ts";
+import { initEngine, read, tensor, valueAndGrad, type Tensor } from "../src/engine/index.ts";
 import { mse, studentForward } from "../src/models/toy.ts";
-import { makeToyStep, type ToyState } from "../src/train/toy-step.ts";
+import { initialToyState, makeToyStep } from "../src/train/toy-step.ts";
 
 const [K, r, n, N, s] = [3, 4, 16, 24, 0.5];
 const root = prng.key(7);
@@ -36,17 +36,7 @@ test("the hand-written toy gradients equal valueAndGrad's", async () => {
   for (const x of [loss, g.A, g.B]) x.dispose();
   assert.ok(wantA.some((v) => v !== 0) && wantB.some((v) => v !== 0), "the reference gradients are zero: the check would prove nothing");
 
-  const zeros = () => tensor(new Float32Array(K * r * n), [K, r, n]);
-  const state: ToyState = {
-    A: t("A", [K, r, n]),
-    B: t("B", [K, r, n]),
-    mA: zeros(),
-    vA: zeros(),
-    mB: zeros(),
-    vB: zeros(),
-    active: tensor(new Float32Array(K).fill(1), [K]),
-    divergedAt: tensor(new Float32Array(K).fill(-1), [K]),
-  };
+  const state = initialToyState(t("A", [K, r, n]), t("B", [K, r, n]));
   const batch = { H: t("H", [N, n]), C: t("C", [N, n]), y: t("y", [N]), w: t("w", [n]) };
   const lr = tensor(new Float32Array(K).fill(1), [K]);
   const loss0 = tensor(new Float32Array(K).fill(1e30), [K]);

@@ -30,6 +30,21 @@ export interface ToyState {
   divergedAt: Tensor; // [K] step number, −1 = never
 }
 
+/** The state before the first step: factors A, Bᵀ [K,r,n] (consumed), zero moments, all adapters active. */
+export function initialToyState(A: Tensor, Bt: Tensor): ToyState {
+  const [K, r, n] = A.shape as [number, number, number];
+  return {
+    A,
+    B: Bt,
+    mA: np.zeros([K, r, n]),
+    vA: np.zeros([K, r, n]),
+    mB: np.zeros([K, r, n]),
+    vB: np.zeros([K, r, n]),
+    active: np.ones([K]),
+    divergedAt: np.full([K], -1),
+  };
+}
+
 /** Frozen per-(width, seed) inputs of the step; borrowed (the caller keeps them). */
 export interface ToyBatch {
   H: Tensor; // [N,n]

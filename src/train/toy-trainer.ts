@@ -3,7 +3,7 @@
 // every `logEvery` steps and at the last step, and one final record per adapter; sinks do the rest.
 import { jit, np, read, refTree, tensor, type Tensor } from "../engine/index.ts";
 import { mse, studentForward, zaOf } from "../models/toy.ts";
-import { makeToyStep, type ToyOptimizer, type ToyState } from "./toy-step.ts";
+import { initialToyState, makeToyStep, type ToyOptimizer, type ToyState } from "./toy-step.ts";
 
 /** One adapter to train: its learning rate and initial factors (PEFT layout). */
 export interface ToyAdapter {
@@ -157,16 +157,7 @@ async function trainChunk(
   const host = stackFactors(adapters, r, n);
   const A0 = tensor(host.A, [K, r, n]);
   const B0 = tensor(host.Bt, [K, r, n]);
-  let state: ToyState = {
-    A: A0.ref,
-    B: B0.ref,
-    mA: np.zeros([K, r, n]),
-    vA: np.zeros([K, r, n]),
-    mB: np.zeros([K, r, n]),
-    vB: np.zeros([K, r, n]),
-    active: np.ones([K]),
-    divergedAt: np.full([K], -1),
-  };
+  let state: ToyState = initialToyState(A0.ref, B0.ref);
   const lr = tensor(adapters.map((a) => a.lr), [K]);
   const step = makeToyStep(opts.optimizer, opts.scale, opts.divergeFactor);
   const metrics = makeMetrics(opts.scale);
