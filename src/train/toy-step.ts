@@ -4,7 +4,7 @@
 //
 // Gradients are written by hand (test/train-toy-grad.test.ts checks them against valueAndGrad): the
 // hand-written step avoids differentiating through the [K,N,n] broadcast of C and measured faster
-// (bench/NOTES.md, "Toy step").
+// (bench/NOTES.md, "Toy step: hand-written against valueAndGrad": 5–7× at n = 1024 and 4096).
 // Every adapter has its own learning rate, optimizer state and "active" flag. An adapter whose loss
 // turns non-finite or exceeds `divergeFactor`·loss₀, or whose update would make a parameter
 // non-finite, stops: its parameters and moments stay at their last values (masked with `where`),
