@@ -1,4 +1,4 @@
-// The toy sweep's rows: one row per observation, JSON lines (store.ts); analysis and reports read
+// The toy sweep's rows: one row per observation, JSON lines (store.ts beside this file); analysis and reports read
 // them as pure functions of rows, so a figure can be redrawn without retraining.
 
 /** Identifies one training run of a sweep. */
