@@ -1,8 +1,9 @@
-// The sentence-encoder (USE-lite) finetuning sweep: learning rate × adapter init × seed, one finetune per cell, run on
-// a pool of single-threaded child processes (../worker-pool.ts). Each finished run is one JSON row,
-// OUT/runs/<id>.json, written atomically by the sweep store (../store.ts), so a killed sweep loses only the runs in flight and a rerun
-// skips every run whose row exists. Jobs go out seed-major: a worker that gets several runs of one
-// seed reuses that seed's embedded data and linear probe (finetune.ts, prepareTask).
+// The sentence-encoder (USE-lite) finetuning sweep: learning rate × adapter init × seed, one
+// finetune per cell, run on a pool of single-threaded child processes (../worker-pool.ts). Each
+// finished run is one JSON row, OUT/runs/<id>.json, written atomically by the sweep store
+// (../store.ts), so a killed sweep loses only the runs in flight and a rerun skips every run whose
+// row exists. Jobs go out seed-major: a worker that gets several runs of one seed reuses that
+// seed's embedded data and linear probe (finetune.ts, prepareTask).
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
