@@ -63,7 +63,8 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 
-interface Entry {
+/** One tensor's header entry; `begin`/`end` are byte offsets into the data section. */
+export interface SafetensorsEntry {
   readonly name: string;
   readonly dtype: Dtype;
   readonly shape: number[];
@@ -71,23 +72,43 @@ interface Entry {
   readonly end: number;
 }
 
-/** Parse and validate safetensors bytes. `source` names the file in error messages. */
-export function decodeSafetensors(bytes: Uint8Array, source: string): SafetensorsContents {
-  const bad = (problem: string): UserError =>
-    new UserError(`${source} is not a valid safetensors file: ${problem}`);
-  if (bytes.length < 8) throw bad(`it is ${bytes.length} bytes long, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
+/** A validated header: the metadata and every tensor's entry, sorted by data offset. */
+export interface SafetensorsHeader {
+  readonly metadata: Record<string, string>;
+  readonly entries: SafetensorsEntry[];
+  /** Byte position of the data section in the file: 8 + header length. */
+  readonly dataStart: number;
+}
+
+const invalid = (source: string, problem: string): UserError =>
+  new UserError(`${source} is not a valid safetensors file: ${problem}`);
+
+/** The header length from the file's first 8 bytes, checked against the file size. */
+export function headerLength(first8: Uint8Array, fileSize: number, source: string): number {
+  if (fileSize < 8 || first8.length < 8) {
+    throw invalid(source, `it is ${fileSize} bytes long, shorter than the 8-byte header length`);
+  }
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
-    throw bad(`the header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+    throw invalid(source, `the header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
   const headerLen = Number(n);
-  if (8 + headerLen > bytes.length) {
-    throw bad(`the header length ${headerLen} runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  if (8 + headerLen > fileSize) {
+    throw invalid(source, `the header length ${headerLen} runs past the end of the ${fileSize}-byte file (truncated?)`);
   }
+  return headerLen;
+}
+
+/**
+ * Parse and validate the JSON header (`headerBytes`, without the 8-byte length) of a file whose data
+ * section is `dataLen` bytes: dtypes, shapes, offsets in range, sizes matching shapes, and tensors
+ * tiling the data section exactly. `source` names the file in error messages.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLen: number, source: string): SafetensorsHeader {
+  const bad = (problem: string): UserError => invalid(source, problem);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
   } catch {
     throw bad("the header is not UTF-8 text");
   }
@@ -101,7 +122,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   if (!isRecord(header)) throw bad("the header is not a JSON object");
 
   const metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, value] of Object.entries(header)) {
     if (name === "__metadata__") {
       if (!isRecord(value)) throw bad("__metadata__ is not an object of strings");
@@ -130,8 +151,6 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     entries.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
   }
 
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
   for (const e of entries) {
     if (e.end > dataLen) {
       throw bad(
@@ -149,7 +168,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   // The tensors must tile the data section: sorted by offset, each begins where the previous ended.
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
-  let prev: Entry | undefined;
+  let prev: SafetensorsEntry | undefined;
   for (const e of entries) {
     if (e.begin < cursor) {
       throw bad(`tensors "${prev?.name ?? ""}" and "${e.name}" overlap at data offset ${e.begin}`);
@@ -159,13 +178,26 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     prev = e;
   }
   if (cursor !== dataLen) throw bad(`bytes ${cursor}..${dataLen} of the data section belong to no tensor`);
+  return { metadata, entries, dataStart: 8 + headerBytes.length };
+}
 
+/** Parse and validate safetensors bytes. `source` names the file in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, source: string): SafetensorsContents {
+  const headerLen = headerLength(bytes.subarray(0, 8), bytes.length, source);
+  const { metadata, entries, dataStart } = parseSafetensorsHeader(
+    bytes.subarray(8, 8 + headerLen),
+    bytes.length - 8 - headerLen,
+    source,
+  );
   const tensors = new Map<string, HostTensor>();
-  for (const e of entries) tensors.set(e.name, decodeTensor(view, dataStart + e.begin, e));
+  for (const e of entries) tensors.set(e.name, decodeTensor(bytes.subarray(dataStart + e.begin, dataStart + e.end), e));
   return { tensors, metadata };
 }
 
-function decodeTensor(view: DataView, at: number, e: Entry): HostTensor {
+/** Decode one tensor from exactly its bytes (`bytes.length` = its data size; any alignment). */
+export function decodeTensor(bytes: Uint8Array, e: Pick<SafetensorsEntry, "dtype" | "shape">): HostTensor {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = 0;
   const count = numel(e.shape);
   const shape = e.shape;
   switch (e.dtype) {
@@ -195,7 +227,7 @@ function decodeTensor(view: DataView, at: number, e: Entry): HostTensor {
     }
     case "U8":
     case "BOOL":
-      return { dtype: e.dtype, shape, data: new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count)) };
+      return { dtype: e.dtype, shape, data: bytes.slice(0, count) };
     default: {
       const never: never = e.dtype;
       throw new Error(`unhandled dtype ${String(never)}`);

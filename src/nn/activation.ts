@@ -37,3 +37,16 @@ export function gelu(x: Tensor): Tensor {
     return [value, slope];
   });
 }
+
+/**
+ * SiLU (swish) x·σ(x), the gate of Llama's SwiGLU MLP (HF `hidden_act: "silu"`), with
+ * σ(x) = ½(1 + tanh(x/2)) (no division, see gelu). Derivative σ(x)·(1 + x·(1 − σ(x))). Consumes `x`.
+ */
+export function silu(x: Tensor): Tensor {
+  return withDerivative(x, (z) => {
+    const s = np.tanh(z.ref.mul(0.5)).add(1).mul(0.5); // σ(z), same shape as x
+    const value = z.ref.mul(s.ref);
+    const slope = s.ref.mul(z.mul(s.neg().add(1)).add(1));
+    return [value, slope];
+  });
+}

@@ -5,3 +5,7 @@ export * as mlp from "./mlp.ts";
 export type { MlpParams, MlpConfig, Activation } from "./mlp.ts";
 export * as dropout from "./dropout.ts";
 export * as activation from "./activation.ts";
+export * as embedding from "./embedding.ts";
+export * as norm from "./norm.ts";
+export * as rope from "./rope.ts";
+export * as attention from "./attention.ts";
