@@ -182,10 +182,7 @@ function forward(params: Params, ids: Tensor, cfg: GPT2Config, pass: Pass, ctx: 
     x = h.add(linear.apply(sub(mlp, "c_proj"), hidden, at(mctx, "c_proj"))); // [B, T, d]
   }
   pass.bias.dispose();
-  if (pass.cache !== undefined) {
-    pass.cache.slot.dispose();
-    for (const t of [...pass.cache.kv.k, ...pass.cache.kv.v]) t.dispose();
-  }
+  pass.cache?.slot.dispose(); // (the old cache tensors were consumed layer by layer)
   const normed = layerNorm(sub(params, "transformer.ln_f"), x, eps, "transformer.ln_f");
   return { logits: np.matmul(normed, wte.transpose()), kv }; // [B,T,d]·[d,V] = [B, T, V]
 }

@@ -202,10 +202,7 @@ function forward(params: Params, ids: Tensor, cfg: LlamaConfig, pass: Pass, ctx:
   pass.bias.dispose();
   pass.rope.cos.dispose();
   pass.rope.sin.dispose();
-  if (pass.cache !== undefined) {
-    pass.cache.slot.dispose();
-    for (const t of [...pass.cache.kv.k, ...pass.cache.kv.v]) t.dispose();
-  }
+  pass.cache?.slot.dispose(); // (the old cache tensors were consumed layer by layer)
   const normed = rmsNorm(sub(params, "model.norm"), x, eps, "model.norm"); // [B, T, d]
   const logits = tied
     ? np.matmul(normed, embed.transpose()) // [B,T,d]·[d,V] = [B, T, V]

@@ -54,3 +54,39 @@ export function relError(got: ArrayLike<number>, want: ArrayLike<number>): numbe
   }
   return diff / scale;
 }
+
+/**
+ * Run a PEFT step fixture in lorascope: load the base folder, put the fixture's lora_A/lora_B at the
+ * module paths their PEFT keys name, and take the loss (labels = ids) and its gradient with respect
+ * to the factors only. Returns the loss and the max relative gradient error over all factors.
+ */
+export async function runPeftStep(fixture: string, baseDir: string): Promise<{ loss: number; want: number; gradError: number; keys: string[] }> {
+  const { loadCausalLM } = await import("../../src/io/hf-checkpoint.ts");
+  const { logits, causalLmLoss } = await import("../../src/models/lm.ts");
+  const { setPath, partition, combine } = await import("../../src/core/tree.ts");
+  const { context } = await import("../../src/lora/linear.ts");
+  const { tensor, valueAndGrad, read, readScalar } = await import("../../src/engine/index.ts");
+  const { getPath } = await import("../../src/core/tree.ts");
+  const step = peftStep(fixture);
+  const { config, params: base } = await loadCausalLM(path.join(LM_FIXTURES, baseDir));
+  let params = base;
+  const paths: string[] = [];
+  for (const [key, f] of Object.entries(step.factors)) {
+    const p = key.replace(/^base_model\.model\./, "");
+    paths.push(p);
+    params = setPath(params, p, tensor(Float32Array.from(f.data), f.shape));
+  }
+  const [trainable, frozen] = partition(params, (p) => /\.lora_[AB]\.weight$/.test(p));
+  const ctx = context({ scaling: step.lora_alpha / step.r });
+  const lossOf = (t: typeof trainable, fz: typeof frozen): Tensor => {
+    const ids = idsTensor(step.ids);
+    return causalLmLoss(logits(combine(t, fz), ids.ref, config, ctx), ids).loss;
+  };
+  const [loss, grads] = valueAndGrad(lossOf)(trainable, frozen);
+  let gradError = 0;
+  for (const p of paths) {
+    const g = await read(getPath(grads, p) as Tensor);
+    gradError = Math.max(gradError, relError(g, step.grads[`base_model.model.${p}`] as number[]));
+  }
+  return { loss: await readScalar(loss), want: step.loss, gradError, keys: paths };
+}
