@@ -86,6 +86,13 @@ export {
   summarizeAdapter,
 } from "./io/index.ts";
 
+// models: causal language models by Hugging Face model_type (lm: config, init, logits, loss, KV-cached
+// decoder over every architecture; llama, gpt2: each architecture's own functions)
+export * as lm from "./models/lm.ts";
+export * as llama from "./models/llama.ts";
+export * as gpt2 from "./models/gpt2.ts";
+export { loadHfCheckpoint, loadCausalLM, type CausalLM } from "./io/hf-checkpoint.ts";
+
 // models: the pretrained USE-lite sentence encoder; data: real labelled text
 export * as useLite from "./models/use-lite/index.ts";
 export { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample, type Splits } from "./data/index.ts";

@@ -8,8 +8,8 @@ import * as prng from "../src/core/prng.ts";
 import { UserError } from "../src/core/errors.ts";
 import { flatten } from "../src/core/tree.ts";
 import { initEngine, read, readScalar, refTree, type Tensor } from "../src/engine/index.ts";
-import { loadCausalLM, openHfCheckpoint } from "../src/io/hf-checkpoint.ts";
-import { causalLmLoss, decoder, initLm, logits, parseLmConfig } from "../src/models/lm.ts";
+import { loadCausalLM, loadHfCheckpoint, openHfCheckpoint } from "../src/io/hf-checkpoint.ts";
+import { causalLmLoss, decoder, initLm, lmToTensors, logits, parseLmConfig } from "../src/models/lm.ts";
 import { LM_FIXTURES, idsTensor, maskTensor, reference, relError, runPeftStep } from "./support/lm-fixture.ts";
 
 // float32 against float32 with other summation orders; measured ≤ 1e-5 (see models-llama.test.ts).
@@ -113,4 +113,14 @@ test("sequences longer than n_positions and bad config fields are one sentence e
   bad({ activation_function: "relu" }, /field "activation_function" must be one of "gelu_new", "gelu_pytorch_tanh"/);
   bad({ scale_attn_by_inverse_layer_idx: true }, /field "scale_attn_by_inverse_layer_idx" must be false/);
   bad({ n_positions: 0 }, /field "n_positions" must be a positive integer, got 0/);
+});
+
+test("lmToTensors writes the params back in the file's layout: Conv1D [in, out], the file's key prefix", async () => {
+  for (const name of ["gpt2", "gpt2-noprefix"]) {
+    const { config, params } = await loadCausalLM(path.join(LM_FIXTURES, name));
+    const file = await loadHfCheckpoint(path.join(LM_FIXTURES, name));
+    const back = await lmToTensors(params, config, file.tensors.keys());
+    assert.deepEqual([...back.keys()].sort(), [...file.tensors.keys()].sort());
+    for (const [k, t] of back) assert.deepEqual(t, file.tensors.get(k), k);
+  }
 });

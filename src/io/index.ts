@@ -14,6 +14,17 @@ export {
   type WriteOptions,
   type SafetensorsContents,
 } from "./safetensors.ts";
+export { openSafetensors, type SafetensorsFile } from "./safetensors-file.ts";
+export {
+  CONFIG_FILE,
+  WEIGHTS_FILE,
+  INDEX_FILE,
+  openHfCheckpoint,
+  loadHfCheckpoint,
+  loadCausalLM,
+  type HfCheckpoint,
+  type CausalLM,
+} from "./hf-checkpoint.ts";
 export { f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32 } from "./half.ts";
 export { writeFileAtomic } from "./atomic.ts";
 export {

@@ -4,8 +4,8 @@
 import { UserError } from "../core/errors.ts";
 import * as prng from "../core/prng.ts";
 import type { Key } from "../core/prng.ts";
-import { setPath, type Params } from "../core/tree.ts";
-import { tensor, type Tensor } from "../engine/index.ts";
+import { getPath, isTensor, setPath, type Params } from "../core/tree.ts";
+import { read, tensor, type Tensor } from "../engine/index.ts";
 
 /** A float32 tensor on the host: `data` row-major in `shape`. */
 export interface HostF32 {
@@ -176,4 +176,20 @@ export function initFromSlots(key: Key, slots: readonly TensorSlot[]): Params {
     params = setPath(params, s.path, tensor(data, s.shape));
   }
   return params;
+}
+
+/**
+ * The checkpoint tensors of params (e.g. after merging an adapter), keyed and laid out as the file
+ * wants them: Conv1D weights transposed back to [in, out]. Borrows `params`.
+ */
+export async function tensorsFromParams(slots: readonly TensorSlot[], params: Params): Promise<Map<string, HostF32>> {
+  const out = new Map<string, HostF32>();
+  for (const s of slots) {
+    const t = getPath(params, s.path);
+    if (t === undefined || !isTensor(t)) throw new Error(`params lack the tensor "${s.path}"`);
+    const data = await read(t);
+    const [rows, cols] = s.shape as [number, number];
+    out.set(s.key, s.transposed === true ? { shape: [cols, rows], data: transpose2d(data, rows, cols) } : { shape: s.shape, data });
+  }
+  return out;
 }

@@ -12,7 +12,9 @@ import { jit, jnn, np, type Tensor } from "../engine/index.ts";
 import type { Ctx } from "../nn/context.ts";
 import * as gpt2 from "./gpt2.ts";
 import * as llama from "./llama.ts";
-import type { HostF32, KvCache, TensorSlot } from "./lm-tensors.ts";
+import { tensorsFromParams, type HostF32, type KvCache, type TensorSlot } from "./lm-tensors.ts";
+
+export type { HostF32, KvCache, TensorSlot };
 
 export type LmConfig = llama.LlamaConfig | gpt2.GPT2Config;
 export type ModelType = LmConfig["modelType"];
@@ -69,6 +71,14 @@ export function initLm(key: Key, cfg: LmConfig): Params {
 /** Params from host tensors keyed as in the checkpoint; names and shapes are checked. Owned. */
 export function lmFromTensors(tensors: ReadonlyMap<string, HostF32>, cfg: LmConfig, source?: string): Params {
   return cfg.modelType === "llama" ? llama.fromTensors(tensors, cfg, source) : gpt2.fromTensors(tensors, cfg, source);
+}
+
+/**
+ * Params as checkpoint tensors (file keys and layouts; GPT-2's Conv1D weights back to [in, out]), for
+ * writing merged weights. `keys`: the original file's keys, to keep its key prefix. Borrows `params`.
+ */
+export function lmToTensors(params: Params, cfg: LmConfig, keys: Iterable<string> = []): Promise<Map<string, HostF32>> {
+  return tensorsFromParams(tensorSlots(cfg, keys), params);
 }
 
 /** Logits [B, T, V] for int32 ids [B, T]. Consumes `params` and `ids`. */
