@@ -3,7 +3,7 @@
 // weights and config.json (missing, unexpected and mis-shaped tensors, unsupported model_type).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cp, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, open, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../src/core/errors.ts";
@@ -46,6 +46,28 @@ test("a file from the writer reads back tensor by tensor, as the whole-file read
     assert.deepEqual(await st.readF32(name), t.data, `${name} as float32`);
   }
   await assert.rejects(st.read("nope"), userError(/m\.safetensors has no tensor "nope"/));
+  await st.close();
+  await rm(dir, { recursive: true });
+});
+
+test("a file over 2 GiB (sparse: a 2.2 GB filler tensor, then a small one) is read by offset", async () => {
+  const dir = await scratch();
+  const file = path.join(dir, "big.safetensors");
+  const FILLER = 2_200_000_000; // past 2^31 bytes, the largest Buffer readFile could return
+  const header = new TextEncoder().encode(JSON.stringify({
+    filler: { dtype: "U8", shape: [FILLER], data_offsets: [0, FILLER] },
+    w: { dtype: "F32", shape: [3], data_offsets: [FILLER, FILLER + 12] },
+  }));
+  const head = new Uint8Array(8 + header.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(header.length), true);
+  head.set(header, 8);
+  const w = Float32Array.of(1.5, -2, 3.25);
+  const fh = await open(file, "w");
+  await fh.write(head, 0, head.length, 0);
+  await fh.write(new Uint8Array(w.buffer), 0, 12, head.length + FILLER); // the bytes between stay a hole
+  await fh.close();
+  const st = await openSafetensors(file);
+  assert.deepEqual(await st.readF32("w"), w);
   await st.close();
   await rm(dir, { recursive: true });
 });

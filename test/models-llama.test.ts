@@ -8,7 +8,7 @@ import path from "node:path";
 import * as prng from "../src/core/prng.ts";
 import { flatten } from "../src/core/tree.ts";
 import { UserError } from "../src/core/errors.ts";
-import { initEngine, np, read, readScalar, refTree, type Tensor } from "../src/engine/index.ts";
+import { initEngine, read, readScalar, refTree, type Tensor } from "../src/engine/index.ts";
 import { loadCausalLM } from "../src/io/hf-checkpoint.ts";
 import * as llama from "../src/models/llama.ts";
 import { causalLmLoss, decoder, initLm, logits, parseLmConfig } from "../src/models/lm.ts";
@@ -95,7 +95,6 @@ test("init draws HF's init: normal(0, initializer_range) matrices, unit norms, t
   assert.deepEqual([...(await read(tree.get("model.norm.weight") as Tensor))], new Array(32).fill(1));
   const again = await read(flatten(initLm(prng.key(0), config))[1]?.[1] as Tensor);
   assert.deepEqual(again, await read(flatten(fresh)[1]?.[1] as Tensor), "same key, same params");
-  void np;
 });
 
 const BASE = {
@@ -124,4 +123,25 @@ test("bad config fields get one sentence naming the field", () => {
   bad({ rope_theta: undefined, rope_parameters: { rope_type: "yarn", rope_theta: 1e4 } }, /rope_parameters: field "rope_type" must be one of "default"/);
   bad({ rms_norm_eps: -1 }, /field "rms_norm_eps" must be a positive number/);
   bad({ head_dim: 7 }, /field "head_dim" must be even/);
+});
+
+test("PEFT target_modules reach the HF module paths: injected q_proj/v_proj adapters, a no-op at Init[A]", async () => {
+  await initEngine();
+  const { injectLora } = await import("../src/lora/inject.ts");
+  const { loraConfig, scaling } = await import("../src/lora/config.ts");
+  const { context } = await import("../src/lora/linear.ts");
+  const ref = reference("llama-untied");
+  const { config, params } = await loadCausalLM(path.join(LM_FIXTURES, "llama-untied"));
+  const cfg = loraConfig({ target_modules: ["q_proj", "v_proj", "lm_head"], r: 2, init_lora_weights: "init-a" });
+  const injected = await injectLora(prng.key(9), params, cfg);
+  assert.deepEqual([...injected.targets].sort(), [
+    "lm_head",
+    "model.layers.0.self_attn.q_proj",
+    "model.layers.0.self_attn.v_proj",
+    "model.layers.1.self_attn.q_proj",
+    "model.layers.1.self_attn.v_proj",
+  ]);
+  const out = logits(injected.params, idsTensor(ref.ids), config, context({ scaling: scaling(cfg) }));
+  const err = relError(await read(out), ref.logits);
+  assert.ok(err < TOL, `B = 0 leaves the logits as they were (relative error ${err})`);
 });

@@ -98,7 +98,7 @@ function checkLength(T: number, cfg: LmConfig): void {
  * predicted from the logits at t within its sequence; the mean is over all predicted tokens of the
  * batch (token-weighted, not per sequence). logits [B, T, V]; ids [B, T] int32; mask [B, T] float,
  * 1 for a token and 0 for padding (a padded target is not predicted) — all ones when absent.
- * Returns the loss [] and the number of predicted tokens [] (≥ 1 assumed). Consumes its arguments.
+ * Returns the loss [] (0 when nothing is predicted) and the number of predicted tokens []. Consumes its arguments.
  */
 export function causalLmLoss(logits: Tensor, ids: Tensor, mask?: Tensor): { loss: Tensor; count: Tensor } {
   const [B, T] = logits.shape as [number, number, number];
@@ -107,7 +107,7 @@ export function causalLmLoss(logits: Tensor, ids: Tensor, mask?: Tensor): { loss
   const picked = np.takeAlongAxis(logp, targets, 2).reshape([B, T - 1]); // log p(ids[t+1] | ids[≤t])
   const weights = mask === undefined ? np.ones([B, T - 1]) : mask.slice([], [1, T]); // [B, T−1]
   const count = weights.ref.sum();
-  const loss = picked.mul(weights).sum().neg().div(count.ref);
+  const loss = picked.mul(weights).sum().neg().div(np.maximum(count.ref, 1));
   return { loss, count };
 }
 
