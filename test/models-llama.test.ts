@@ -145,3 +145,39 @@ test("PEFT target_modules reach the HF module paths: injected q_proj/v_proj adap
   const err = relError(await read(out), ref.logits);
   assert.ok(err < TOL, `B = 0 leaves the logits as they were (relative error ${err})`);
 });
+
+test("a LoRA loss gradient leaves no buffer behind, eager or jitted (one trace, no scatter in the backward)", async () => {
+  await initEngine();
+  const { trackAllocations, liveBuffers, valueAndGrad, jit, disposeTree, tensor } = await import("../src/engine/index.ts");
+  const { combine, partition, setPath } = await import("../src/core/tree.ts");
+  const { context } = await import("../src/lora/linear.ts");
+  const { peftStep } = await import("./support/lm-fixture.ts");
+  await trackAllocations();
+  const step = peftStep("peft-llama.json");
+  let { config, params } = await loadCausalLM(path.join(LM_FIXTURES, "llama-gqa-tied"));
+  for (const [k, f] of Object.entries(step.factors)) params = setPath(params, k.replace(/^base_model\.model\./, ""), tensor(Float32Array.from(f.data), f.shape));
+  const [trainable, frozen] = partition(params, (p) => p.includes(".lora_"));
+  const ctx = context({ scaling: step.lora_alpha / step.r });
+  const lossOf = (t: typeof trainable, f: typeof frozen): Tensor => {
+    const ids = idsTensor(step.ids);
+    const { loss, count } = causalLmLoss(logits(combine(t, f), ids.ref, config, ctx), ids);
+    count.dispose();
+    return loss;
+  };
+  let traces = 0;
+  const eager = valueAndGrad(lossOf);
+  const jitted = jit(valueAndGrad((t: typeof trainable, f: typeof frozen) => (traces++, lossOf(t, f))));
+  for (const [name, fn] of [["eager", eager], ["jit", jitted]] as const) {
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [loss, grads] = fn(refTree(trainable), refTree(frozen));
+      assert.ok(Math.abs((await readScalar(loss)) / step.loss - 1) < TOL, `${name} loss`);
+      loss.dispose();
+      disposeTree(grads);
+      counts.push(liveBuffers());
+    }
+    // The first jitted call keeps its compiled constants; after it, every call must leave the count as it found it.
+    assert.equal(counts[2], counts[1], `${name} leaks buffers per call: ${counts.join(", ")}`);
+  }
+  assert.equal(traces, 1);
+});

@@ -101,10 +101,12 @@ function checkLength(T: number, cfg: LmConfig): void {
  * Returns the loss [] (0 when nothing is predicted) and the number of predicted tokens []. Consumes its arguments.
  */
 export function causalLmLoss(logits: Tensor, ids: Tensor, mask?: Tensor): { loss: Tensor; count: Tensor } {
-  const [B, T] = logits.shape as [number, number, number];
+  const [B, T, V] = logits.shape as [number, number, number];
   const logp = jnn.logSoftmax(logits.slice([], [0, T - 1]), -1); // [B, T−1, V]
-  const targets = ids.slice([], [1, T]).reshape([B, T - 1, 1]); // [B, T−1, 1]
-  const picked = np.takeAlongAxis(logp, targets, 2).reshape([B, T - 1]); // log p(ids[t+1] | ids[≤t])
+  // The target's log-probability through a one-hot mask rather than takeAlongAxis: the gather's
+  // backward is a scatter, which jax-js 0.1.25 cannot jit ("routine primitive scatter input is not imm").
+  const targets = jnn.oneHot(ids.slice([], [1, T]), V); // [B, T−1, V]
+  const picked = logp.mul(targets).sum(-1); // [B, T−1]: log p(ids[t+1] | ids[≤t])
   const weights = mask === undefined ? np.ones([B, T - 1]) : mask.slice([], [1, T]); // [B, T−1]
   const count = weights.ref.sum();
   const loss = picked.mul(weights).sum().neg().div(np.maximum(count.ref, 1));

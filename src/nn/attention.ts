@@ -28,7 +28,9 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: num
   const qg = q.mul(scale).reshape([B, Hkv, g * T, dh]); // heads h = kv·g + j stacked per kv head
   const scores = np.matmul(qg, k.transpose([0, 1, 3, 2])); // [B,Hkv,gT,dh]·[B,Hkv,dh,S] = [B, Hkv, gT, S]
   const masked = scores.reshape([B, Hkv, g, T, S]).add(bias); // bias [T, S] broadcasts
-  const weights = jnn.softmax(masked, -1).reshape([B, Hkv, g * T, S]);
+  // exp(logSoftmax) rather than jnn.softmax: eager grad through softmax's division leaks a buffer per
+  // call in jax-js 0.1.25 (test/models-llama.test.ts counts them).
+  const weights = np.exp(jnn.logSoftmax(masked, -1)).reshape([B, Hkv, g * T, S]); // [B, Hkv, gT, S]
   const heads = np.matmul(weights, v); // [B,Hkv,gT,S]·[B,Hkv,S,dh] = [B, Hkv, gT, dh]
   // A contiguous copy: read through the transpose view, the output projection's matmul loses its
   // SIMD tiling (engine/contiguous.ts).
