@@ -119,7 +119,8 @@ export interface Decoder {
   prefill(params: Params, ids: Tensor): { logits: Tensor; cache: KvCache };
   /**
    * The next token of each sequence, ids [B, 1] at `position` (= tokens so far) → logits [B, 1, V]
-   * and the new cache. One jitted call; consumes `params`, `cache` and `ids`.
+   * and the new cache. One jitted call; consumes `params` and `ids`, moves `cache` (the old one is
+   * spent, the returned one is the caller's).
    */
   step(params: Params, cache: KvCache, ids: Tensor, position: number): { logits: Tensor; cache: KvCache };
   /** Free the compiled step. */
