@@ -90,11 +90,34 @@ export * as useLite from "./models/use-lite/index.ts";
 export { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample, type Splits } from "./data/index.ts";
 
 // data: text for language models — built-in corpora split by document, the user's files, [B, T] batches
-export { type TextDocument, type DocumentSplits, type SplitName, SPLIT_NAMES } from "./data/documents.ts";
-export { loadSotu, sotuSplits, type SotuSpeech } from "./data/sotu.ts";
-export { loadBrown, brownSplits, brownText, BROWN_GENRES, type BrownGenre } from "./data/brown.ts";
-export { loadLmText, BUILT_IN_CORPORA, type LmTokenizer, type LmTextOptions, type LmSequences } from "./data/lm-text.ts";
-export { trainBatches, evalBatches, makeBatch, padLengths, maskedTokenLoss, combineTokenLosses, type LmBatch, type LmBatchOptions, type TokenLoss } from "./data/lm-batches.ts";
+export {
+  loadSotu,
+  sotuSplits,
+  loadBrown,
+  brownSplits,
+  brownText,
+  BROWN_GENRES,
+  loadLmText,
+  BUILT_IN_CORPORA,
+  trainBatches,
+  evalBatches,
+  makeBatch,
+  padLengths,
+  maskedTokenLoss,
+  combineTokenLosses,
+  SPLIT_NAMES,
+  type TextDocument,
+  type DocumentSplits,
+  type SplitName,
+  type SotuSpeech,
+  type BrownGenre,
+  type LmTokenizer,
+  type LmTextOptions,
+  type LmSequences,
+  type LmBatch,
+  type LmBatchOptions,
+  type TokenLoss,
+} from "./data/index.ts";
 
 // train: a generic LoRA training step
 export { createTrainer, type Trainer, type TrainState } from "./train/trainer.ts";

@@ -22,7 +22,7 @@
 // so each genre keeps about 80/10/10 of its files and no file is in two splits.
 import path from "node:path";
 import { UserError } from "../core/errors.ts";
-import { packageDir } from "../train/data/text-dataset.ts";
+import { packageDir } from "./text-dataset.ts";
 import type { DocumentSplits, SplitName, TextDocument } from "./documents.ts";
 import { readManifest, readPinnedText, type PinnedPackage } from "./manifest.ts";
 

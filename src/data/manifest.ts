@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { sha256Hex, verifySha256 } from "../core/checksum.ts";
-import { readPackageFile } from "../train/data/text-dataset.ts";
+import { readPackageFile } from "./text-dataset.ts";
 
 export interface PinnedPackage {
   readonly pkg: string;

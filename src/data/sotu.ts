@@ -16,7 +16,7 @@
 //   test        2001–2021
 import path from "node:path";
 import { UserError } from "../core/errors.ts";
-import { packageDir } from "../train/data/text-dataset.ts";
+import { packageDir } from "./text-dataset.ts";
 import type { DocumentSplits, SplitName, TextDocument } from "./documents.ts";
 import { readManifest, readPinnedText, type PinnedPackage } from "./manifest.ts";
 
