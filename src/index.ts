@@ -97,6 +97,36 @@ export { loadHfCheckpoint, loadCausalLM, type CausalLM } from "./io/hf-checkpoin
 export * as useLite from "./models/use-lite/index.ts";
 export { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample, type Splits } from "./data/index.ts";
 
+// data: text for language models — built-in corpora split by document, the user's files, [B, T] batches
+export {
+  loadSotu,
+  sotuSplits,
+  loadBrown,
+  brownSplits,
+  brownText,
+  BROWN_GENRES,
+  loadLmText,
+  BUILT_IN_CORPORA,
+  trainBatches,
+  evalBatches,
+  makeBatch,
+  padLengths,
+  maskedTokenLoss,
+  combineTokenLosses,
+  SPLIT_NAMES,
+  type TextDocument,
+  type DocumentSplits,
+  type SplitName,
+  type SotuSpeech,
+  type BrownGenre,
+  type LmTokenizer,
+  type LmTextOptions,
+  type LmSequences,
+  type LmBatch,
+  type LmBatchOptions,
+  type TokenLoss,
+} from "./data/index.ts";
+
 // train: a generic LoRA training step
 export { createTrainer, type Trainer, type TrainState } from "./train/trainer.ts";
 
