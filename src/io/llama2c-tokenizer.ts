@@ -171,6 +171,9 @@ export function llama2cTokenizerJson(tok: Llama2cTokenizer): TokenizerJson {
 /** tokenizer_config.json beside it: BOS added, and no cleanup of spaces before punctuation on decoding. */
 export function llama2cTokenizerConfig(maxLength: number): Record<string, unknown> {
   return {
+    // The generic class runs tokenizer.json as written. transformers 5 rebuilds a "LlamaTokenizerFast"
+    // from its vocabulary with a Metaspace pre-tokenizer that drops one of the "▁" run.c puts before a
+    // leading space ("  two" → ▁ ▁t instead of ▁ ▁ ▁t).
     tokenizer_class: "PreTrainedTokenizerFast",
     bos_token: BOS,
     eos_token: EOS,
