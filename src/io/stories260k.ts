@@ -2,6 +2,7 @@
 // that ships in assets/stories260K/, pinned by sha256 so a damaged install is one clear error.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { verifySha256 } from "../core/checksum.ts";
 import { UserError } from "../core/errors.ts";
 import { convertLlama2c, type HfLlamaModel } from "./convert-llama2c.ts";
@@ -9,7 +10,7 @@ import { convertLlama2c, type HfLlamaModel } from "./convert-llama2c.ts";
 export const STORIES260K = "stories260K";
 
 /** assets/stories260K/, two folders above this file's room. */
-export const STORIES260K_DIR = path.resolve(import.meta.dirname, "../../assets/stories260K");
+export const STORIES260K_DIR = fileURLToPath(new URL("../../assets/stories260K", import.meta.url));
 
 export const STORIES260K_FILES = {
   checkpoint: { file: "stories260K.bin", sha256: "b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696" },
