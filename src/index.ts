@@ -76,7 +76,7 @@ export {
   type Schedule,
 } from "./optim/index.ts";
 
-// io: safetensors and PEFT adapter directories
+// io: safetensors, PEFT adapter directories, llama2.c → Hugging Face Llama (the bundled stories260K)
 export {
   readSafetensors,
   writeSafetensors,
@@ -84,7 +84,14 @@ export {
   loadAdapter,
   applyAdapter,
   summarizeAdapter,
+  loadStories260K,
+  loadLlama2c,
+  convertLlama2c,
+  writeHfLlama,
+  type HfLlamaModel,
+  type LlamaConfig,
 } from "./io/index.ts";
+export { loadTokenizer, tokenizerFromJson, type TextTokenizer } from "./models/tokenizer.ts";
 
 // models: causal language models by Hugging Face model_type (lm: config, init, logits, loss, KV-cached
 // decoder over every architecture; llama, gpt2: each architecture's own functions)

@@ -1,5 +1,6 @@
 // Every subcommand, one line each. Command modules live in ./commands/.
 import type { Command } from "./command.ts";
+import { convert } from "./commands/convert.ts";
 import { coordCheckCommand } from "./commands/coord-check.ts";
 import { evaluate } from "./commands/evaluate.ts";
 import { finetune } from "./commands/finetune.ts";
@@ -7,4 +8,4 @@ import { inspect } from "./commands/inspect.ts";
 import { reproduce } from "./commands/reproduce.ts";
 import { sweep } from "./commands/sweep.ts";
 
-export const commands: Command[] = [coordCheckCommand, evaluate, finetune, inspect, reproduce, sweep];
+export const commands: Command[] = [convert, coordCheckCommand, evaluate, finetune, inspect, reproduce, sweep];

@@ -1,4 +1,4 @@
-// The io room: safetensors files and PEFT adapter directories.
+// The io room: safetensors files, PEFT adapter directories, llama2.c checkpoints as HF Llama folders.
 export {
   READ_DTYPES,
   WRITE_DTYPES,
@@ -39,3 +39,17 @@ export {
 } from "./peft.ts";
 export { peftConfigJson, parsePeftConfig, type AdapterMeta } from "./peft-config.ts";
 export { summarizeAdapter, productNorm, ZERO_TOL, type ModuleSummary } from "./adapter-summary.ts";
+export {
+  readLlama2cCheckpoint,
+  readLlama2cHeader,
+  interleavedToHalves,
+  llamaConfigFromHeader,
+  llamaTensorNames,
+  type LlamaConfig,
+  type F32Tensor,
+  type Llama2cHeader,
+  type Llama2cModel,
+} from "./llama2c.ts";
+export { readLlama2cTokenizer, llama2cTokenizerJson, llama2cTokenizerConfig, bpeMerges, type Llama2cTokenizer } from "./llama2c-tokenizer.ts";
+export { convertLlama2c, loadLlama2c, writeHfLlama, writeFolderAtomic, hfFolderFiles, type HfLlamaModel } from "./convert-llama2c.ts";
+export { loadStories260K, STORIES260K, STORIES260K_DIR, STORIES260K_FILES } from "./stories260k.ts";

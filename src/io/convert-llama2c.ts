@@ -1,0 +1,120 @@
+// A llama2.c checkpoint + tokenizer as a Hugging Face Llama model: in memory (what `--model stories260K`
+// uses, nothing written) or as a folder that transformers' AutoModelForCausalLM / AutoTokenizer load
+// (config.json, model.safetensors in F32, tokenizer.json, tokenizer_config.json, generation_config.json).
+// The folder is written whole or not at all: files go into a temporary sibling folder that is renamed
+// to the target at the end.
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { UserError } from "../core/errors.ts";
+import { tokenizerFromJson, type TextTokenizer } from "../models/tokenizer.ts";
+import { readLlama2cCheckpoint, type F32Tensor, type LlamaConfig } from "./llama2c.ts";
+import { llama2cTokenizerConfig, llama2cTokenizerJson, readLlama2cTokenizer, type TokenizerJson } from "./llama2c-tokenizer.ts";
+import { encodeSafetensors } from "./safetensors.ts";
+
+export interface HfLlamaModel {
+  readonly config: LlamaConfig;
+  /** HF parameter name → float32 tensor, [out, in] layout, q/k rows in HF's rotate-half order. */
+  readonly tensors: ReadonlyMap<string, F32Tensor>;
+  readonly tokenizerJson: TokenizerJson;
+  readonly tokenizerConfig: Record<string, unknown>;
+  readonly generationConfig: Record<string, unknown>;
+  /** The tokenizer built from tokenizerJson/tokenizerConfig. */
+  readonly tokenizer: TextTokenizer;
+}
+
+/** Convert llama2.c bytes; the names are for error messages. */
+export function convertLlama2c(
+  checkpoint: Uint8Array,
+  tokenizer: Uint8Array,
+  names: { readonly checkpoint: string; readonly tokenizer: string },
+): HfLlamaModel {
+  const model = readLlama2cCheckpoint(checkpoint, names.checkpoint);
+  const tok = readLlama2cTokenizer(tokenizer, names.tokenizer, model.config.vocab_size);
+  const tokenizerJson = llama2cTokenizerJson(tok);
+  const tokenizerConfig = llama2cTokenizerConfig(model.config.max_position_embeddings);
+  return {
+    config: model.config,
+    tensors: model.tensors,
+    tokenizerJson,
+    tokenizerConfig,
+    generationConfig: { bos_token_id: model.config.bos_token_id, eos_token_id: model.config.eos_token_id },
+    tokenizer: tokenizerFromJson(tokenizerJson, tokenizerConfig, names.tokenizer),
+  };
+}
+
+async function readInput(file: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === "ENOENT" ? `the ${what} ${file} does not exist` : `cannot read the ${what} ${file} (${code ?? String(err)})`);
+  }
+}
+
+/** Read and convert llama2.c files from disk. */
+export async function loadLlama2c(checkpointFile: string, tokenizerFile: string): Promise<HfLlamaModel> {
+  const [ckpt, tok] = await Promise.all([readInput(checkpointFile, "checkpoint"), readInput(tokenizerFile, "tokenizer")]);
+  return convertLlama2c(ckpt, tok, { checkpoint: checkpointFile, tokenizer: tokenizerFile });
+}
+
+/** The files of an HF model folder, name → bytes. */
+export function hfFolderFiles(model: HfLlamaModel): Map<string, Uint8Array | string> {
+  const json = (x: unknown): string => JSON.stringify(x, null, 2) + "\n";
+  return new Map<string, Uint8Array | string>([
+    ["config.json", json(model.config)],
+    ["generation_config.json", json(model.generationConfig)],
+    ["model.safetensors", encodeSafetensors(model.tensors, { dtype: "F32", metadata: { format: "pt" } })],
+    ["tokenizer.json", json(model.tokenizerJson)],
+    ["tokenizer_config.json", json(model.tokenizerConfig)],
+  ]);
+}
+
+/** Refuse an `out` that exists as a file or a non-empty folder. */
+async function checkOut(out: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(out);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code === "ENOTDIR") throw new UserError(`${out} is a file; give --out a new or empty folder`);
+    throw new UserError(`cannot read ${out} (${code ?? String(err)})`);
+  }
+  if (entries.length > 0) {
+    throw new UserError(`${out} is not empty (${entries.length} entries); give --out a new or empty folder so nothing is overwritten`);
+  }
+}
+
+/**
+ * Write `files` as the folder `out`, all or nothing: into `.<name>.<pid>.<hex>.tmp` beside it, each
+ * file flushed, then one rename (which replaces an empty `out`). `out` must not exist or be empty.
+ */
+export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, Uint8Array | string>): Promise<void> {
+  await checkOut(out);
+  const parent = path.dirname(path.resolve(out));
+  await mkdir(parent, { recursive: true });
+  const tmp = path.join(parent, `.${path.basename(path.resolve(out))}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  await mkdir(tmp);
+  try {
+    for (const [name, data] of files) {
+      const fh = await open(path.join(tmp, name), "wx");
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    await checkOut(out); // again: something may have appeared while the files were written
+    await rename(tmp, out);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Write the converted model as an HF folder at `out` (new or empty). */
+export async function writeHfLlama(out: string, model: HfLlamaModel): Promise<void> {
+  await writeFolderAtomic(out, hfFolderFiles(model));
+}
