@@ -7,7 +7,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { UserError } from "../core/errors.ts";
-import type { FlagSpec, FlagTable, FlagValue } from "./flags.ts";
+import type { FlagSpec, FlagTable, FlagValue } from "./flag-table.ts";
 
 /** The keys a config file may hold: every flag but --config itself. */
 export function configKeys(table: FlagTable): string[] {

@@ -1,6 +1,6 @@
 // `--help` text from a command's flag table: usage line, the paragraphs that say what it does, and
 // one row per flag with its default, all wrapped to HELP_WIDTH columns.
-import type { FlagSpec, FlagTable } from "./flags.ts";
+import type { FlagSpec, FlagTable } from "./flag-table.ts";
 import { HELP_WIDTH, wrap } from "./wrap.ts";
 
 /** Descriptions start at most this far right; a longer flag column puts its description below. */
