@@ -30,9 +30,9 @@ const shapes = async (file: string) => {
   return Object.fromEntries([...tensors].map(([k, t]) => [k, { shape: [...t.shape], dtype: t.dtype, data: t.data }]));
 };
 
-test("--save-state parses and is no longer rejected", () => {
-  assert.equal(reproduceConfig(["--save-state"]).saveState, true);
-  assert.equal(reproduceConfig([]).saveState, false);
+test("--save-state parses and is no longer rejected", async () => {
+  assert.equal((await reproduceConfig(["--save-state"])).saveState, true);
+  assert.equal((await reproduceConfig([])).saveState, false);
 });
 
 test("run ids are filesystem-safe and distinguish init, width, lr and seed", () => {

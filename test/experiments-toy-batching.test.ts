@@ -17,11 +17,12 @@ test("batchAdapters and maxChunkElems leave the resume hash alone; the protocol 
   assert.notEqual(protocolHash({ ...spec, steps: 6 }), h);
 });
 
-test("--one-at-a-time turns batching off and nothing else", () => {
-  assert.equal(reproduceConfig([]).spec.batchAdapters, true);
-  const one = reproduceConfig(["--one-at-a-time"]).spec;
+test("--one-at-a-time turns batching off and nothing else", async () => {
+  const plain = (await reproduceConfig([])).spec;
+  assert.equal(plain.batchAdapters, true);
+  const one = (await reproduceConfig(["--one-at-a-time"])).spec;
   assert.equal(one.batchAdapters, false);
-  assert.deepEqual({ ...one, batchAdapters: true }, reproduceConfig([]).spec);
+  assert.deepEqual({ ...one, batchAdapters: true }, plain);
 });
 
 test("a job run one adapter at a time gives the batched job's rows", async () => {

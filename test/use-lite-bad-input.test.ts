@@ -1,7 +1,8 @@
 // Bad input to the sentence-encoder commands gets one clear sentence each: an unknown model or task
 // for `sweep` and `evaluate`, over-long e-mails (cut to 128 tokens, said once per run), a missing or
 // damaged data package, and adapters whose shapes do not fit USE-lite. The CLI cases assert the
-// exit code 2, that stderr is exactly one line, and that nothing was written. (`finetune`'s unknown
+// exit code (2 for a bad command line, 1 for a bad adapter found while running), that stderr is
+// exactly one line, and that nothing was written. (`finetune`'s unknown
 // model/task and the tokenizer's empty sentence and truncation count are tested elsewhere:
 // cli-finetune.test.ts, use-lite-tokenizer.test.ts.)
 import { test } from "node:test";
@@ -20,9 +21,9 @@ import { lorascope, type CliRun } from "./support/cli.ts";
 
 const lastLine = (s: string): string => s.trimEnd().split("\n").at(-1) ?? "";
 
-/** Exit code 2 and exactly one stderr line matching `message`. */
-function oneSentence(run: CliRun, message: RegExp): void {
-  assert.equal(run.code, 2, run.stderr);
+/** Exit code `code` (2: usage error) and exactly one stderr line matching `message`. */
+function oneSentence(run: CliRun, message: RegExp, code = 2): void {
+  assert.equal(run.code, code, run.stderr);
   const lines = run.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${run.stderr}`);
   assert.match(lines[0] as string, message);
@@ -131,10 +132,12 @@ test("evaluate: an adapter whose shapes do not fit USE-lite is one sentence nami
   oneSentence(
     wideRun,
     new RegExp(`^lorascope evaluate: adapter key "${KEY}\\.lora_A\\.weight" has shape \\[8, 512\\] but the model's tensor is \\[8, 256\\]$`),
+    1, // the command line was fine; the adapter's files are found wrong while running
   );
   assert.deepEqual(await readdir(wide), before, "evaluate must not write into the adapter directory");
   oneSentence(
     rankRun,
     new RegExp(`^lorascope evaluate: .*adapter_model\\.safetensors: "${KEY}\\.lora_A\\.weight" has shape \\[4, 256\\]; with r = 8 it must be \\[8, in\\]$`),
+    1,
   );
 });

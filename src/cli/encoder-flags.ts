@@ -1,38 +1,28 @@
-// The model and task flags shared by `finetune`, `evaluate` and `sweep` (kept free of engine imports
-// so `--help` stays fast).
-import { UserError } from "../core/errors.ts";
-import type { HeadInit } from "../experiments/encoder/spec.ts"; // a type only: --help stays free of the engine
-import type { FlagSpec } from "./flags.ts";
-import type { FlagValue } from "./flags.ts";
+// The flags `finetune`, `evaluate` and `sweep` share. Defaults come from the library's constants in
+// experiments/encoder/spec.ts, which is free of engine imports, so `--help` stays fast.
+import { HEAD_INITS, ENCODER_DEFAULTS, ENCODER_TASKS } from "../experiments/encoder/spec.ts";
+import type { FlagTable } from "./flags.ts";
 
 export const FINETUNE_MODELS = ["use-lite"] as const;
-export const TASKS = ["sentiment", "spam"] as const;
-export type TaskName = (typeof TASKS)[number];
+
+const D = ENCODER_DEFAULTS;
 
 export const MODEL_TASK_FLAGS = {
-  model: { kind: "string", help: "the pretrained model", defaultText: "use-lite" },
-  task: { kind: "string", help: `the classification task: ${TASKS.join(", ")}` },
-} as const satisfies Record<string, FlagSpec>;
+  model: { kind: "string", help: "the pretrained model", choices: FINETUNE_MODELS, default: "use-lite" },
+  task: { kind: "string", help: "the classification task", choices: ENCODER_TASKS, required: true },
+} as const satisfies FlagTable;
 
 /** Training-data flags that `finetune` and `sweep` share. */
 export const DATA_FLAGS = {
-  epochs: { kind: "int", help: "passes over the training split", defaultText: "1" },
-  "head-lr": { kind: "number", help: "peak learning rate of the new head `classifier`", defaultText: "1e-2" },
-  "head-init": { kind: "string", help: "where the head starts: random, or probe (the trained linear probe's head: LP-FT)", choices: ["random", "probe"] satisfies readonly HeadInit[], defaultText: "random" },
-  limit: { kind: "int", help: "train on a random subsample of this many training examples" },
-  "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples" },
-  batch: { kind: "int", help: "batch size", defaultText: "32" },
-} as const satisfies Record<string, FlagSpec>;
+  epochs: { kind: "int", help: "passes over the training split", min: 1, default: D.epochs },
+  "head-lr": { kind: "number", help: "peak learning rate of the new head `classifier`", positive: true, default: D.headLr },
+  "head-init": { kind: "string", help: "where the head starts: random, or probe (the trained linear probe's head: LP-FT)", choices: HEAD_INITS, default: D.headInit },
+  limit: { kind: "int", help: "train on a random subsample of this many training examples (default: all)", min: 1 },
+  "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples (default: all)", min: 1 },
+  batch: { kind: "int", help: "batch size", min: 1, default: D.batch },
+} as const satisfies FlagTable;
 
-/** The validated --model and --task, or one sentence saying what is allowed. */
-export function modelAndTask(flags: Record<string, FlagValue>): { model: (typeof FINETUNE_MODELS)[number]; task: TaskName } {
-  const model = (flags["model"] as string | undefined) ?? "use-lite";
-  if (!(FINETUNE_MODELS as readonly string[]).includes(model)) {
-    throw new UserError(`--model "${model}" is not known; use one of ${FINETUNE_MODELS.join(", ")}`);
-  }
-  const task = flags["task"] as string | undefined;
-  if (task === undefined || !(TASKS as readonly string[]).includes(task)) {
-    throw new UserError(`--task ${task === undefined ? "is required" : `"${task}" is not known`}; use one of ${TASKS.join(", ")}`);
-  }
-  return { model: model as (typeof FINETUNE_MODELS)[number], task: task as TaskName };
-}
+/** --config and --json, for commands whose runs can be saved as recipes. */
+export const CONFIG_FLAG = {
+  config: { kind: "string", short: "c", value: "file", setting: false, help: "read settings from a JSON or YAML file keyed by flag name (a run's config.json); flags given here override it" },
+} as const satisfies FlagTable;

@@ -1,26 +1,20 @@
-// One typed table of flags per command; argv → values is a pure function (tested in test/cli).
+// One typed table of flags per command; parsing, validation, defaults, `--help` and the --config
+// schema (config-file.ts) all come from it. argv → values is a pure function (test/cli-flags.test.ts).
+//
+// Conventions: `--name value`, `--name=value`, one-letter `-o value` where a flag has `short`,
+// `--flag` / `--no-flag` for booleans, `--` ends the flags. A flag given twice is an error rather
+// than "last one wins". Names are looked up in Maps, never on plain objects, so `--constructor` or
+// `--__proto__` are unknown flags like any other.
+import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.ts";
+import type { FlagSpec, FlagTable, FlagValue, FlagValues, NumberFlag, NumListFlag, Parsed } from "./flag-table.ts";
 
-export type FlagKind = "string" | "number" | "int" | "bool" | "list" | "numlist" | "intlist";
+export type { FlagSpec, FlagTable, FlagValue, FlagValues, Parsed } from "./flag-table.ts";
 
-export interface FlagSpec {
-  readonly kind: FlagKind;
-  readonly help: string;
-  /** For enumerated strings (or list items): the allowed values. */
-  readonly choices?: readonly string[];
-  /** Shown in help; not applied here (defaults live in the config the flags override). */
-  readonly defaultText?: string;
-}
+const entries = (table: FlagTable): Array<[string, FlagSpec]> => Object.entries(table);
 
-export type FlagTable = Readonly<Record<string, FlagSpec>>;
-
-export type FlagValue = string | number | boolean | string[] | number[];
-
-export interface Parsed {
-  /** Flags that were given, by name (without the leading dashes). */
-  readonly flags: Record<string, FlagValue>;
-  /** Positional arguments in order. */
-  readonly positional: string[];
+function knownFlags(table: FlagTable): string {
+  return entries(table).map(([n]) => `--${n}`).join(", ");
 }
 
 function parseNumber(name: string, raw: string, int: boolean): number {
@@ -31,85 +25,133 @@ function parseNumber(name: string, raw: string, int: boolean): number {
   return v;
 }
 
-function checkChoice(name: string, spec: FlagSpec, v: string): string {
-  if (spec.choices !== undefined && !spec.choices.includes(v)) {
-    throw new UserError(`--${name} got "${v}"; allowed values are ${spec.choices.join(", ")}`);
+/** The range checks a number flag (or each item of a number list) carries; shared with config files. */
+export function checkRange(name: string, spec: NumberFlag | NumListFlag, v: number): number {
+  if (spec.positive === true && !(v > 0)) throw new UserError(`--${name} must be positive, got ${v}`);
+  if (spec.min !== undefined && v < spec.min) throw new UserError(`--${name} must be at least ${spec.min}, got ${v}`);
+  return v;
+}
+
+function checkChoice(name: string, choices: readonly string[] | undefined, v: string): string {
+  if (choices !== undefined && !choices.includes(v)) {
+    throw new UserError(`--${name} "${v}" is not known; use one of ${choices.join(", ")}`);
   }
   return v;
 }
 
-/** Parse `--name value`, `--name=value` and bare `--flag` (bool) against a table. */
-export function parseFlags(table: FlagTable, argv: readonly string[]): Parsed {
-  const flags: Record<string, FlagValue> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = table[name];
-    if (spec === undefined) {
-      const known = Object.keys(table).map((k) => `--${k}`).join(", ");
-      throw new UserError(`unknown flag --${name}; the flags are ${known}`);
-    }
-    if (spec.kind === "bool") {
-      if (eq !== -1) {
-        const raw = arg.slice(eq + 1);
-        if (raw !== "true" && raw !== "false") throw new UserError(`--${name} takes no value or true/false`);
-        flags[name] = raw === "true";
-      } else flags[name] = true;
-      continue;
-    }
-    let raw: string;
-    if (eq !== -1) raw = arg.slice(eq + 1);
-    else {
-      const next = argv[i + 1];
-      if (next === undefined) throw new UserError(`--${name} needs a value (${spec.help})`);
-      raw = next;
-      i++;
-    }
-    switch (spec.kind) {
-      case "string":
-        flags[name] = checkChoice(name, spec, raw);
-        break;
-      case "number":
-        flags[name] = parseNumber(name, raw, false);
-        break;
-      case "int":
-        flags[name] = parseNumber(name, raw, true);
-        break;
-      case "list": {
-        const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
-        if (items.length === 0) throw new UserError(`--${name} needs at least one value`);
-        flags[name] = items.map((s) => checkChoice(name, spec, s));
-        break;
-      }
-      case "numlist":
-      case "intlist": {
-        const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
-        if (items.length === 0) throw new UserError(`--${name} needs at least one value`);
-        flags[name] = items.map((s) => parseNumber(name, s, spec.kind === "intlist"));
-        break;
-      }
-      default: {
-        const never: never = spec.kind;
-        throw new Error(`unhandled flag kind ${String(never)}`);
-      }
-    }
-  }
-  return { flags, positional };
+function listItems(name: string, raw: string): string[] {
+  const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (items.length === 0) throw new UserError(`--${name} needs at least one value`);
+  return items;
 }
 
-/** Help text for a flag table. */
-export function flagHelp(table: FlagTable): string {
-  const rows = Object.entries(table).map(([name, s]) => {
-    const value = s.kind === "bool" ? "" : ` <${s.choices ? s.choices.join("|") : s.kind}>`;
-    const def = s.defaultText === undefined ? "" : ` (default: ${s.defaultText})`;
-    return [`  --${name}${value}`, `${s.help}${def}`] as const;
-  });
-  const width = Math.max(0, ...rows.map((r) => r[0].length));
-  return rows.map(([a, b]) => `${a.padEnd(width)}  ${b}`).join("\n");
+/** One flag's text from argv → its typed, checked value. */
+export function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
+  switch (spec.kind) {
+    case "bool":
+      if (raw !== "true" && raw !== "false") throw new UserError(`--${name} takes no value (or true/false); use --no-${name} to turn it off`);
+      return raw === "true";
+    case "string":
+      return checkChoice(name, spec.choices, raw);
+    case "number":
+    case "int":
+      return checkRange(name, spec, parseNumber(name, raw, spec.kind === "int"));
+    case "list":
+      return listItems(name, raw).map((s) => checkChoice(name, spec.choices, s));
+    case "numlist":
+    case "intlist":
+      return listItems(name, raw).map((s) => checkRange(name, spec, parseNumber(name, s, spec.kind === "intlist")));
+    default: {
+      const never: never = spec;
+      throw new Error(`unhandled flag kind ${String(never)}`);
+    }
+  }
+}
+
+/** The flags given in argv (checked and typed, no defaults) and the positional arguments. */
+export function parseArgv(table: FlagTable, argv: readonly string[]): { given: Map<string, FlagValue>; positional: string[] } {
+  const specs = new Map(entries(table));
+  const byShort = new Map<string, string>();
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = Object.create(null) as Record<string, never>;
+  for (const [name, spec] of specs) {
+    options[name] = { type: spec.kind === "bool" ? "boolean" : "string", ...(spec.short === undefined ? {} : { short: spec.short }) };
+    if (spec.short !== undefined) byShort.set(spec.short, name);
+  }
+  // strict: false lets unknown flags through as tokens, so that they get this module's one sentence.
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const given = new Map<string, FlagValue>();
+  const positional: string[] = [];
+  for (const t of tokens) {
+    if (t.kind === "positional") {
+      positional.push(t.value);
+      continue;
+    }
+    if (t.kind === "option-terminator") continue;
+    // parseArgs names a known short flag by its long name; an unknown one by its letter.
+    let name = t.rawName.startsWith("--") ? t.name : byShort.get(t.rawName.slice(1));
+    let negated = false;
+    if (name !== undefined && !specs.has(name) && name.startsWith("no-") && specs.get(name.slice(3))?.kind === "bool") {
+      name = name.slice(3);
+      negated = true;
+    }
+    const spec = name === undefined ? undefined : specs.get(name);
+    if (name === undefined || spec === undefined) throw new UserError(`unknown flag ${t.rawName}; the flags are ${knownFlags(table)}`);
+    if (given.has(name)) throw new UserError(`--${name} was given more than once; give it once`);
+    if (negated) {
+      if (t.value !== undefined) throw new UserError(`--no-${name} takes no value`);
+      given.set(name, false);
+    } else if (spec.kind === "bool") {
+      given.set(name, t.value === undefined ? true : convert(name, spec, t.value));
+    } else {
+      if (t.value === undefined) throw new UserError(`${t.rawName} needs a value (${spec.help})`);
+      given.set(name, convert(name, spec, t.value));
+    }
+  }
+  return { given, positional };
+}
+
+/**
+ * Values for every flag: the command line over `file` (a --config file's values) over the table's
+ * defaults; a required flag missing from both is one sentence.
+ */
+export function resolveFlags<T extends FlagTable>(
+  table: T,
+  given: ReadonlyMap<string, FlagValue>,
+  positional: readonly string[],
+  file: ReadonlyMap<string, FlagValue> = new Map(),
+): Parsed<T> {
+  const values: Record<string, FlagValue | undefined> = Object.create(null) as Record<string, never>;
+  const set = new Set<string>();
+  for (const [name, spec] of entries(table)) {
+    const v = given.get(name) ?? file.get(name);
+    if (v !== undefined) set.add(name);
+    const value = v ?? spec.default ?? (spec.kind === "bool" ? false : undefined);
+    if (value === undefined && "required" in spec && spec.required === true) {
+      const choices = spec.kind === "string" && spec.choices !== undefined ? `; use one of ${spec.choices.join(", ")}` : "";
+      throw new UserError(`--${name} is required${choices}`);
+    }
+    values[name] = value;
+  }
+  return { values: values as FlagValues<T>, positional, given: set };
+}
+
+/** argv → values, with --config FILE read when the table has a `config` flag and it is given. */
+export async function parseFlags<T extends FlagTable>(table: T, argv: readonly string[]): Promise<Parsed<T>> {
+  const { given, positional } = parseArgv(table, argv);
+  const file = given.get("config");
+  if (typeof file !== "string") return resolveFlags(table, given, positional);
+  // Loaded only here: zod and yaml are not needed for --help or for runs without a config file.
+  const { readConfigFile } = await import("./config-file.ts");
+  return resolveFlags(table, given, positional, readConfigFile(table, file));
+}
+
+/** The settings (flags with `setting` not false) and their values, in table order: config.json. */
+export function settingsOf<T extends FlagTable>(table: T, values: FlagValues<T>): Record<string, FlagValue> {
+  const out: Record<string, FlagValue> = {};
+  const vals = values as Readonly<Record<string, FlagValue | undefined>>;
+  for (const [name, spec] of entries(table)) {
+    const v = vals[name];
+    if (spec.setting !== false && v !== undefined) out[name] = v;
+  }
+  return out;
 }

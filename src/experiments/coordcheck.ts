@@ -15,7 +15,7 @@
 // Host Float64Array math rather than the engine: the whole check is ~10⁸ multiply-adds spread over
 // hundreds of tiny runs, where dispatch overhead would dominate, and float64 keeps sign(grad) free of
 // rounding flips at the widest widths. The math is Appendix A's numpy script line for line.
-import { prng } from "../core/index.ts";
+import * as prng from "../core/prng.ts"; // not core/index.ts: that loads the engine, which this host-only check never uses
 
 export interface CoordSetting {
   /** Row label, e.g. "init-a, η = n^-1/2". */
@@ -45,6 +45,9 @@ export const COORD_SETTINGS: readonly CoordSetting[] = [
   { name: "LoRA+ init-a, η_A = n^-1, η_B = 0.05", init: "init-a", lrA: (n) => 1 / n, lrB: () => 0.05, theory: { zA: 0, zB: 0, dB: 0 } },
   { name: "LoRA+ init-b, η_A = n^-1, η_B = 0.05", init: "init-b", lrA: (n) => 1 / n, lrB: () => 0.05, theory: { zA: 0, zB: 0, dB: 0 } },
 ];
+
+/** What `runCoordCheck()` uses for an option left out (widths deep enough in the asymptotic regime; see above). */
+export const COORD_CHECK_DEFAULTS = { widths: [1024, 4096, 16384, 65536], seeds: 3, steps: 5, rank: 4, inputs: 8, tolerance: 0.1 } as const;
 
 export interface CoordCheckOptions {
   /** Widths n (default 1024, 4096, 16384, 65536: deep enough in the asymptotic regime; see above). */
@@ -190,12 +193,13 @@ function slopeOf(widths: readonly number[], ys: readonly number[]): number {
 
 /** Run every setting at every width and seed; fit the width exponents. */
 export function runCoordCheck(opts: CoordCheckOptions = {}): CoordCheckResult {
-  const widths = [...(opts.widths ?? [1024, 4096, 16384, 65536])];
-  const seeds = opts.seeds ?? 3;
-  const steps = opts.steps ?? 5;
-  const rank = opts.rank ?? 4;
-  const inputs = opts.inputs ?? 8;
-  const tolerance = opts.tolerance ?? 0.1;
+  const d = COORD_CHECK_DEFAULTS;
+  const widths = [...(opts.widths ?? d.widths)];
+  const seeds = opts.seeds ?? d.seeds;
+  const steps = opts.steps ?? d.steps;
+  const rank = opts.rank ?? d.rank;
+  const inputs = opts.inputs ?? d.inputs;
+  const tolerance = opts.tolerance ?? d.tolerance;
   if (widths.length < 2) throw new Error("coord-check needs at least two widths to fit a slope");
   const rows = (opts.settings ?? COORD_SETTINGS).map((s): CoordRow => {
     const perWidth = widths.map((n): CoordMeasure => {

@@ -1,16 +1,18 @@
 // `lorascope coord-check`: the single-layer SignSGD check of the width exponents
 // (Hayou, Ghosh & Yu 2024), printed with the theoretical exponent beside each measured slope.
+// The check is host-only Float64Array math (no engine), so it is imported at load time.
 import { check } from "../../core/errors.ts";
-import { QUANTITIES, runCoordCheck, type CoordCheckResult, type Quantity } from "../../experiments/coordcheck.ts";
+import { COORD_CHECK_DEFAULTS, QUANTITIES, runCoordCheck, type CoordCheckResult, type Quantity } from "../../experiments/coordcheck.ts";
 import type { Command } from "../command.ts";
-import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
+import { parseFlags, type FlagTable } from "../flags.ts";
+import { commandHelp } from "../help.ts";
 
-const FLAGS: FlagTable = {
-  widths: { kind: "intlist", help: "comma-separated widths n", defaultText: "1024,4096,16384,65536" },
-  seeds: { kind: "int", help: "seeds averaged per width (geometric mean)", defaultText: "3" },
-  steps: { kind: "int", help: "SignSGD steps T", defaultText: "5" },
-  json: { kind: "bool", help: "print the result as JSON instead of a table" },
-};
+export const COORD_CHECK_FLAGS = {
+  widths: { kind: "intlist", help: "comma-separated widths n (at least two)", min: 2, default: COORD_CHECK_DEFAULTS.widths },
+  seeds: { kind: "int", help: "seeds averaged per width (geometric mean)", min: 1, default: COORD_CHECK_DEFAULTS.seeds },
+  steps: { kind: "int", help: "SignSGD steps T", min: 1, default: COORD_CHECK_DEFAULTS.steps },
+  json: { kind: "bool", setting: false, help: "print the result as one JSON document instead of a table" },
+} as const satisfies FlagTable;
 
 const LABEL: Record<Quantity, string> = { zA: "RMS Z_A", zB: "RMS Z_B", dB: "RMS(B−B₀)" };
 
@@ -45,32 +47,22 @@ export function formatCoordCheck(r: CoordCheckResult): string {
 export const coordCheckCommand: Command = {
   name: "coord-check",
   summary: "Check the width exponents of Z_A, Z_B and B−B₀ on a one-layer SignSGD LoRA toy",
-  help: [
-    "Usage: lorascope coord-check [--widths 1024,4096,16384,65536] [--seeds 3] [--steps 5] [--json]",
-    "",
-    "Trains one linear LoRA layer (r=4, 8 Gaussian inputs, Θ(1) targets) for T SignSGD steps under",
-    "init-a and init-b at η = n^-1/2 and n^-1, and with LoRA+ rates (η_A = n^-1, η_B = 0.05), then",
-    "fits the log–log slope of RMS(Z_A), RMS(Z_B) and RMS(B−B₀) against width next to the theory.",
-    "",
-    flagHelp(FLAGS),
-  ].join("\n"),
-  async run(argv) {
-    const { flags, positional } = parseFlags(FLAGS, argv);
+  help: () =>
+    commandHelp(
+      "Usage: lorascope coord-check [--widths a,b,…] [--seeds N] [--steps T] [--json]",
+      [
+        "Trains one linear LoRA layer (r=4, 8 Gaussian inputs, Θ(1) targets) for T SignSGD steps under init-a and init-b at η = n^-1/2 and n^-1, and with LoRA+ rates (η_A = n^-1, η_B = 0.05), then fits the log–log slope of RMS(Z_A), RMS(Z_B) and RMS(B−B₀) against width next to the theory.",
+      ],
+      COORD_CHECK_FLAGS,
+    ),
+  async prepare(argv) {
+    const { values: v, positional } = await parseFlags(COORD_CHECK_FLAGS, argv);
     check(positional.length === 0, `coord-check takes no positional arguments, got "${positional.join(" ")}"`);
-    const widths = flags["widths"] as number[] | undefined;
-    const seeds = flags["seeds"] as number | undefined;
-    const steps = flags["steps"] as number | undefined;
-    if (widths !== undefined) {
-      check(widths.length >= 2 && widths.every((n) => n >= 2), "--widths needs at least two widths, each ≥ 2");
-    }
-    check(seeds === undefined || seeds >= 1, "--seeds must be at least 1");
-    check(steps === undefined || steps >= 1, "--steps must be at least 1");
-    const result = runCoordCheck({
-      ...(widths === undefined ? {} : { widths }),
-      ...(seeds === undefined ? {} : { seeds }),
-      ...(steps === undefined ? {} : { steps }),
-    });
-    process.stdout.write((flags["json"] === true ? JSON.stringify(result, null, 2) : formatCoordCheck(result)) + "\n");
-    return 0;
+    check(v.widths.length >= 2, "--widths needs at least two widths to fit a slope");
+    return async () => {
+      const result = runCoordCheck({ widths: v.widths, seeds: v.seeds, steps: v.steps });
+      process.stdout.write((v.json ? JSON.stringify(result, null, 2) : formatCoordCheck(result)) + "\n");
+      return 0;
+    };
   },
 };

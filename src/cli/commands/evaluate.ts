@@ -2,19 +2,28 @@
 // (loadAdapter → injectLora with its config → applyAdapter) and evaluate it on the test split of the
 // run that made it (seed and --eval-limit read from DIR/run.json), checking that the predictions are
 // the saved ones.
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../../core/errors.ts";
+import type { EncoderTask } from "../../experiments/encoder/spec.ts";
 import type { Command } from "../command.ts";
-import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { MODEL_TASK_FLAGS, modelAndTask } from "../encoder-flags.ts";
+import { parseFlags, type FlagTable } from "../flags.ts";
+import { commandHelp } from "../help.ts";
+import { MODEL_TASK_FLAGS } from "../encoder-flags.ts";
 
-
-const FLAGS: FlagTable = {
+export const EVALUATE_FLAGS = {
   ...MODEL_TASK_FLAGS,
-  adapter: { kind: "string", help: "adapter directory written by `lorascope finetune --out`" },
-  json: { kind: "bool", help: "print the result as one JSON line on stdout" },
-};
+  adapter: { kind: "string", value: "dir", required: true, help: "adapter directory written by `lorascope finetune --out`" },
+  json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
+} as const satisfies FlagTable;
+
+interface EvaluateConfig {
+  readonly task: EncoderTask;
+  readonly dir: string;
+  readonly json: boolean;
+  readonly saved: SavedRun;
+}
 
 interface SavedRun {
   spec: { task: string; seed: number; batch: number; limit?: number; evalLimit?: number };
@@ -22,52 +31,63 @@ interface SavedRun {
   testLogits: number[][];
 }
 
+async function runEvaluate({ task, dir, json, saved }: EvaluateConfig): Promise<number> {
+  const { loadAdapter, applyAdapter } = await import("../../io/peft.ts");
+  const loaded = await loadAdapter(dir);
+  const ft = await import("../../experiments/encoder/finetune.ts");
+  const clf = await import("../../models/use-lite/classifier.ts");
+  const prng = await import("../../core/prng.ts");
+  const { scaling } = await import("../../lora/config.ts");
+  const { injectLora } = await import("../../lora/inject.ts");
+  const { loadUseLite } = await import("../../models/use-lite/index.ts");
+  const { disposeTree } = await import("../../engine/index.ts");
+  const { seed, batch, limit, evalLimit } = saved.spec;
+  const data = ft.taskData({ task: task, seed, ...(limit === undefined ? {} : { limit }), ...(evalLimit === undefined ? {} : { evalLimit }) });
+  const numLabels = data.dataset.labels.length;
+  const m = await loadUseLite();
+  const test = ft.cacheExamples(m, data.test);
+  // Same key as the run: pissa rewrites W* from its SVD, so the base must be re-derived identically.
+  const inj = await injectLora(prng.fold(prng.key(seed), "adapter"), ft.withHead(m.params, seed, numLabels), loaded.config);
+  const params = applyAdapter(inj.params, loaded);
+  const ev = await clf.evaluate(params, test, numLabels, m.constants, clf.adapterContext(scaling(loaded.config)), batch);
+  disposeTree(params);
+  const same = ev.predictions.length === saved.testPredictions.length && ev.predictions.every((p, i) => p === saved.testPredictions[i]);
+  let maxLogitDiff = 0;
+  ev.logits.forEach((z, i) => z.forEach((v, c) => (maxLogitDiff = Math.max(maxLogitDiff, Math.abs(v - (saved.testLogits[i]?.[c] ?? NaN))))));
+  const result = { task, adapter: dir, test: { accuracy: ev.accuracy, loss: ev.loss }, matchesRun: same, maxLogitDiff, predictions: ev.predictions };
+  if (json) process.stdout.write(JSON.stringify(result) + "\n");
+  else {
+    process.stdout.write(
+      `${task} test accuracy ${(100 * ev.accuracy).toFixed(2)}% (loss ${ev.loss.toFixed(4)}) on ${ev.predictions.length} examples; ` +
+        (same ? `predictions identical to run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n` : `predictions DIFFER from run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n`),
+    );
+  }
+  return same ? 0 : 1;
+}
+
 export const evaluate: Command = {
   name: "evaluate",
   summary: "evaluate a saved adapter on its run's test split and check its predictions",
-  help: ["Usage: lorascope evaluate --model use-lite --task sentiment --adapter DIR [--json]", "", flagHelp(FLAGS)].join("\n"),
-  async run(argv) {
-    const { flags } = parseFlags(FLAGS, argv);
-    const { task } = modelAndTask(flags);
-    const dir = flags["adapter"] as string | undefined;
-    if (dir === undefined) throw new UserError("--adapter DIR is required (a directory written by lorascope finetune --out)");
-    const { loadAdapter, applyAdapter } = await import("../../io/peft.ts");
-    const loaded = await loadAdapter(dir);
+  help: () =>
+    commandHelp(
+      "Usage: lorascope evaluate --task sentiment|spam --adapter DIR [--json]",
+      ["Loads the adapter into a fresh model and evaluates it on the test split of the run that made it (seed and --eval-limit from DIR/run.json); exits 1 when its predictions differ from the saved ones."],
+      EVALUATE_FLAGS,
+    ),
+  async prepare(argv) {
+    const { values: v, positional } = await parseFlags(EVALUATE_FLAGS, argv);
+    if (positional.length > 0) throw new UserError(`evaluate takes only flags, got "${positional[0] as string}"`);
+    const dir = v.adapter;
+    // The adapter's run.json is read here, so that a wrong folder or task is a usage error (exit 2).
+    if (!existsSync(dir)) throw new UserError(`--adapter ${dir} does not exist`);
     let saved: SavedRun;
     try {
       saved = JSON.parse(await readFile(path.join(dir, "run.json"), "utf8")) as SavedRun;
     } catch {
       throw new UserError(`${dir} has no readable run.json; evaluate needs the run.json that lorascope finetune writes next to the adapter`);
     }
-    if (saved.spec.task !== task) throw new UserError(`the adapter in ${dir} was trained on ${saved.spec.task}, not ${task}`);
-    const ft = await import("../../experiments/encoder/finetune.ts");
-    const clf = await import("../../models/use-lite/classifier.ts");
-    const prng = await import("../../core/prng.ts");
-    const { scaling } = await import("../../lora/config.ts");
-    const { injectLora } = await import("../../lora/inject.ts");
-    const { loadUseLite } = await import("../../models/use-lite/index.ts");
-    const { disposeTree } = await import("../../engine/index.ts");
-    const { seed, batch, limit, evalLimit } = saved.spec;
-    const data = ft.taskData({ task: task, seed, ...(limit === undefined ? {} : { limit }), ...(evalLimit === undefined ? {} : { evalLimit }) });
-    const numLabels = data.dataset.labels.length;
-    const m = await loadUseLite();
-    const test = ft.cacheExamples(m, data.test);
-    // Same key as the run: pissa rewrites W* from its SVD, so the base must be re-derived identically.
-    const inj = await injectLora(prng.fold(prng.key(seed), "adapter"), ft.withHead(m.params, seed, numLabels), loaded.config);
-    const params = applyAdapter(inj.params, loaded);
-    const ev = await clf.evaluate(params, test, numLabels, m.constants, clf.adapterContext(scaling(loaded.config)), batch);
-    disposeTree(params);
-    const same = ev.predictions.length === saved.testPredictions.length && ev.predictions.every((p, i) => p === saved.testPredictions[i]);
-    let maxLogitDiff = 0;
-    ev.logits.forEach((z, i) => z.forEach((v, c) => (maxLogitDiff = Math.max(maxLogitDiff, Math.abs(v - (saved.testLogits[i]?.[c] ?? NaN))))));
-    const result = { task, adapter: dir, test: { accuracy: ev.accuracy, loss: ev.loss }, matchesRun: same, maxLogitDiff, predictions: ev.predictions };
-    if (flags["json"] === true) process.stdout.write(JSON.stringify(result) + "\n");
-    else {
-      process.stdout.write(
-        `${task} test accuracy ${(100 * ev.accuracy).toFixed(2)}% (loss ${ev.loss.toFixed(4)}) on ${ev.predictions.length} examples; ` +
-          (same ? `predictions identical to run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n` : `predictions DIFFER from run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n`),
-      );
-    }
-    return same ? 0 : 1;
+    if (saved.spec.task !== v.task) throw new UserError(`the adapter in ${dir} was trained on ${saved.spec.task}, not ${v.task}`);
+    const c: EvaluateConfig = { task: v.task, dir, json: v.json, saved };
+    return () => runEvaluate(c);
   },
 };

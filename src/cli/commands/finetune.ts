@@ -1,24 +1,69 @@
 // `lorascope finetune --model use-lite --task sentiment --init init-a --lr 1e-3 ...`: LoRA-finetune the
 // sentence encoder on a classification task and compare it with a frozen-encoder linear probe.
+// The engine and the model are imported inside the run, never at load time (command.ts).
+import { ENCODER_DEFAULTS, type EncoderFinetuneSpec } from "../../experiments/encoder/spec.ts";
+import { INIT_SCHEMES, LORA_DEFAULTS } from "../../lora/config.ts";
 import { UserError } from "../../core/errors.ts";
-import type { HeadInit } from "../../experiments/encoder/spec.ts";
-import { INIT_SCHEMES, type InitScheme } from "../../lora/config.ts";
 import type { Command } from "../command.ts";
-import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
-import { DATA_FLAGS, MODEL_TASK_FLAGS, modelAndTask } from "../encoder-flags.ts";
+import { parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flags.ts";
+import { commandHelp } from "../help.ts";
+import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS } from "../encoder-flags.ts";
+import { writeRunConfig } from "../run-config.ts";
 
+const D = ENCODER_DEFAULTS;
 
-const FLAGS: FlagTable = {
+export const FINETUNE_FLAGS = {
+  ...CONFIG_FLAG,
   ...MODEL_TASK_FLAGS,
-  init: { kind: "string", help: "adapter initialization", choices: INIT_SCHEMES, defaultText: "init-a" },
-  lr: { kind: "number", help: "peak learning rate (AdamW, linear warmup and decay)" },
-  rank: { kind: "int", help: "LoRA rank r", defaultText: "8" },
-  alpha: { kind: "number", help: "lora_alpha", defaultText: "8" },
-  seed: { kind: "int", help: "seed of the split, head, adapter and batch order", defaultText: "0" },
+  init: { kind: "string", help: "adapter initialization", choices: INIT_SCHEMES, default: LORA_DEFAULTS.init_lora_weights },
+  lr: { kind: "number", help: "peak learning rate (AdamW, linear warmup and decay)", positive: true, required: true },
+  rank: { kind: "int", help: "LoRA rank r", min: 1, default: D.r },
+  alpha: { kind: "number", help: "lora_alpha", positive: true, default: D.loraAlpha },
+  seed: { kind: "int", help: "seed of the split, head, adapter and batch order", min: 0, default: D.seed },
   ...DATA_FLAGS,
-  out: { kind: "string", help: "directory for the PEFT adapter and run.json" },
-  json: { kind: "bool", help: "print the result as one JSON line on stdout" },
-};
+  "warmup-fraction": { kind: "number", help: "share of the steps spent warming up linearly", min: 0, default: D.warmupFraction },
+  "weight-decay": { kind: "number", help: "AdamW weight decay", min: 0, default: D.weightDecay },
+  "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, default: D.dynamicsEvery },
+  out: { kind: "string", short: "o", value: "dir", setting: false, help: "directory for the PEFT adapter, run.json and config.json" },
+  json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
+} as const satisfies FlagTable;
+
+export interface FinetuneConfig {
+  readonly spec: EncoderFinetuneSpec;
+  readonly out: string | undefined;
+  readonly json: boolean;
+  /** The resolved settings, as config.json holds them. */
+  readonly settings: Record<string, unknown>;
+}
+
+/** Flag values → the library's spec. */
+function finetuneSpec(v: FlagValues<typeof FINETUNE_FLAGS>): EncoderFinetuneSpec {
+  return {
+    task: v.task,
+    init: v.init,
+    lr: v.lr,
+    r: v.rank,
+    loraAlpha: v.alpha,
+    seed: v.seed,
+    epochs: v.epochs,
+    batch: v.batch,
+    headLr: v["head-lr"],
+    headInit: v["head-init"],
+    warmupFraction: v["warmup-fraction"],
+    weightDecay: v["weight-decay"],
+    dynamicsEvery: v["dynamics-every"],
+    ...(v.limit === undefined ? {} : { limit: v.limit }),
+    ...(v["eval-limit"] === undefined ? {} : { evalLimit: v["eval-limit"] }),
+  };
+}
+
+/** argv (and a --config file) → config; usage errors throw a UserError (tested in test/cli-finetune). */
+export async function finetuneConfig(argv: readonly string[]): Promise<FinetuneConfig> {
+  const { values: v, positional } = await parseFlags(FINETUNE_FLAGS, argv);
+  if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
+  if (v["warmup-fraction"] > 1) throw new UserError(`--warmup-fraction must be at most 1, got ${v["warmup-fraction"]}`);
+  return { spec: finetuneSpec(v), out: v.out, json: v.json, settings: settingsOf(FINETUNE_FLAGS, v) };
+}
 
 /** The last measurement per module (run.json keeps every one). */
 function dynamicsTable(rows: ReadonlyArray<{ step: number; module: string; rmsZA: number; rmsZB: number; delta1: number; delta2: number; delta3: number }>): string[] {
@@ -33,73 +78,52 @@ function dynamicsTable(rows: ReadonlyArray<{ step: number; module: string; rmsZA
   ];
 }
 
+async function runFinetune(c: FinetuneConfig): Promise<number> {
+  const { runEncoderFinetune } = await import("../../experiments/encoder/finetune.ts");
+  const r = await runEncoderFinetune(c.spec, c.out, (line) => process.stderr.write(`${line}\n`));
+  if (c.out !== undefined) await writeRunConfig(c.out, c.settings);
+  const summary = {
+    task: r.spec.task,
+    init: r.spec.init,
+    lr: r.spec.lr,
+    validation: r.validation,
+    test: r.test,
+    probe: r.probe,
+    examplesPerSecond: r.examplesPerSecond,
+    evalExamplesPerSecond: r.evalExamplesPerSecond,
+    peakRssMiB: r.peakRssMiB,
+    diverged: r.diverged,
+    collapsed: r.collapsed,
+    splits: r.splits,
+  };
+  if (c.json) process.stdout.write(JSON.stringify(summary) + "\n");
+  else {
+    const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+    process.stdout.write(
+      [
+        `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : r.collapsed ? "COLLAPSED (one class for every validation example)" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
+        `finetuned  validation ${pct(r.validation.accuracy)} (loss ${r.validation.loss.toFixed(4)}), test ${pct(r.test.accuracy)} (loss ${r.test.loss.toFixed(4)})`,
+        `probe      validation ${pct(r.probe.validation.accuracy)}, test ${pct(r.probe.test.accuracy)}`,
+        ...dynamicsTable(r.dynamics),
+      ].join("\n") + "\n",
+    );
+  }
+  return 0;
+}
+
 export const finetune: Command = {
   name: "finetune",
   summary: "LoRA-finetune a pretrained encoder on a classification task (vs a linear probe)",
-  help: [
-    "Usage: lorascope finetune --model use-lite --task sentiment|spam --lr <lr> [--init init-a] [options]",
-    "",
-    "Trains LoRA factors on q/k/v/o_proj and fc1/fc2 of both layers plus a new head `classifier`",
-    "(saved in full, PEFT modules_to_save), reports validation and test accuracy and loss next to a",
-    "linear probe on the frozen encoder, and with --out writes a PEFT adapter directory and run.json.",
-    "Progress goes to stderr.",
-    "",
-    flagHelp(FLAGS),
-  ].join("\n"),
-  async run(argv) {
-    const { flags, positional } = parseFlags(FLAGS, argv);
-    if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
-    const { task } = modelAndTask(flags);
-    if (flags["lr"] === undefined) throw new UserError("--lr is required (for example --lr 1e-3)");
-    const { runEncoderFinetune } = await import("../../experiments/encoder/finetune.ts");
-    const { ENCODER_DEFAULTS } = await import("../../experiments/encoder/spec.ts");
-    const d = ENCODER_DEFAULTS;
-    const num = (k: string, dflt: number): number => (flags[k] as number | undefined) ?? dflt;
-    const limit = flags["limit"] as number | undefined;
-    const evalLimit = flags["eval-limit"] as number | undefined;
-    const spec = {
-      ...d,
-      task,
-      init: ((flags["init"] as string | undefined) ?? "init-a") as InitScheme,
-      lr: flags["lr"] as number,
-      epochs: num("epochs", d.epochs),
-      r: num("rank", d.r),
-      loraAlpha: num("alpha", d.loraAlpha),
-      seed: num("seed", d.seed),
-      batch: num("batch", d.batch),
-      headLr: num("head-lr", d.headLr),
-      headInit: (flags["head-init"] as HeadInit | undefined) ?? d.headInit,
-      ...(limit === undefined ? {} : { limit }),
-      ...(evalLimit === undefined ? {} : { evalLimit }),
-    };
-    const out = flags["out"] as string | undefined;
-    const r = await runEncoderFinetune(spec, out, (line) => process.stderr.write(`${line}\n`));
-    const summary = {
-      task: r.spec.task,
-      init: r.spec.init,
-      lr: r.spec.lr,
-      validation: r.validation,
-      test: r.test,
-      probe: r.probe,
-      examplesPerSecond: r.examplesPerSecond,
-      evalExamplesPerSecond: r.evalExamplesPerSecond,
-      peakRssMiB: r.peakRssMiB,
-      diverged: r.diverged,
-      collapsed: r.collapsed,
-      splits: r.splits,
-    };
-    if (flags["json"] === true) process.stdout.write(JSON.stringify(summary) + "\n");
-    else {
-      const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
-      process.stdout.write(
-        [
-          `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : r.collapsed ? "COLLAPSED (one class for every validation example)" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
-          `finetuned  validation ${pct(r.validation.accuracy)} (loss ${r.validation.loss.toFixed(4)}), test ${pct(r.test.accuracy)} (loss ${r.test.loss.toFixed(4)})`,
-          `probe      validation ${pct(r.probe.validation.accuracy)}, test ${pct(r.probe.test.accuracy)}`,
-          ...dynamicsTable(r.dynamics),
-        ].join("\n") + "\n",
-      );
-    }
-    return 0;
+  help: () =>
+    commandHelp(
+      "Usage: lorascope finetune --task sentiment|spam --lr <lr> [--init init-a] [options]",
+      [
+        "Trains LoRA factors on q/k/v/o_proj and fc1/fc2 of both layers plus a new head `classifier` (saved in full, PEFT modules_to_save), reports validation and test accuracy and loss next to a linear probe on the frozen encoder, and with --out writes a PEFT adapter directory, run.json and config.json (every setting, defaults filled in: `lorascope finetune --config OUT/config.json` reruns it). Progress goes to stderr.",
+      ],
+      FINETUNE_FLAGS,
+    ),
+  async prepare(argv) {
+    const c = await finetuneConfig(argv);
+    return () => runFinetune(c);
   },
 };

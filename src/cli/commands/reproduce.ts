@@ -2,30 +2,44 @@
 // 2024 §toy, protocol in experiments/toy/spec.ts), then the analysis of its rows.
 import path from "node:path";
 import { UserError, check } from "../../core/errors.ts";
-import { analyzeSweep, formatSummary, summaryJson } from "../../analysis/index.ts";
-import { runCoordCheck } from "../../experiments/coordcheck.ts";
-import { runToySweep } from "../../experiments/toy/runner.ts";
-import { writeReport } from "../../report/index.ts";
-import { TOY_INITS, TOY_OPTIMIZERS, TOY_QUICK, logSpaced, toySpec, type ToySpec } from "../../experiments/toy/spec.ts";
-import type { InitScheme } from "../../lora/config.ts";
-import { ProgressBar } from "../../train/progress.ts";
+import { TOY_DEFAULTS, TOY_INITS, TOY_OPTIMIZERS, TOY_QUICK, logSpaced, toySpec, type ToySpec } from "../../experiments/toy/spec.ts";
 import type { Command } from "../command.ts";
-import { flagHelp, parseFlags, type FlagTable } from "../flags.ts";
+import { parseFlags, type FlagTable } from "../flags.ts";
+import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
+import { CONFIG_FLAG } from "../encoder-flags.ts";
+
+/** A log-spaced grid as --lrs writes it: "2^-14:2^-1:16" (powers of two shown as such). */
+export function lrsText(lrs: readonly number[]): string {
+  const show = (x: number): string => {
+    const k = Math.log2(x);
+    return Math.abs(k - Math.round(k)) < 1e-9 ? `2^${Math.round(k)}` : String(x);
+  };
+  const lo = lrs[0] ?? NaN;
+  const hi = lrs[lrs.length - 1] ?? NaN;
+  return lrs.length === 1 ? show(lo) : `${show(lo)}:${show(hi)}:${lrs.length}`;
+}
+
+const Q = TOY_QUICK;
 
 export const REPRODUCE_FLAGS = {
-  widths: { kind: "intlist", help: "student widths n", defaultText: "64,128,…,4096" },
-  lrs: { kind: "string", help: "learning rates: a list a,b,c or min:max:count (log-spaced)", defaultText: "2^-14:2^-1:16" },
-  seeds: { kind: "int", help: "number of seeds (0…N−1)", defaultText: "3" },
-  steps: { kind: "int", help: "Adam steps per run (full batch)", defaultText: "50" },
-  rank: { kind: "int", help: "LoRA rank r (lora_alpha = r)", defaultText: "4" },
-  optimizer: { kind: "string", help: "optimizer", choices: TOY_OPTIMIZERS, defaultText: "adam" },
-  inits: { kind: "list", help: "adapter inits to compare", choices: TOY_INITS, defaultText: "init-a,init-b" },
-  out: { kind: "string", help: "output folder", defaultText: "./lorascope-out" },
-  json: { kind: "bool", help: "print one JSON summary object as the last stdout line; no progress" },
-  quick: { kind: "bool", help: "a small grid (3 widths, 5 learning rates, 2 seeds, 30 steps), about a minute" },
-  "log-every": { kind: "int", help: "write step rows every K steps", defaultText: "10" },
-  workers: { kind: "int", help: "parallel worker processes (0 = in this process)", defaultText: "all cores" },
+  ...CONFIG_FLAG,
+  widths: { kind: "intlist", help: "student widths n", min: 1, default: TOY_DEFAULTS.widths },
+  lrs: { kind: "string", help: "learning rates: a list a,b,c or min:max:count (log-spaced; each may be written 2^k)", default: lrsText(TOY_DEFAULTS.lrs) },
+  seeds: { kind: "int", help: "number of seeds (0…N−1)", min: 1, default: TOY_DEFAULTS.seeds.length },
+  steps: { kind: "int", help: "Adam steps per run (full batch)", min: 1, default: TOY_DEFAULTS.steps },
+  rank: { kind: "int", help: "LoRA rank r (lora_alpha = r)", min: 1, default: TOY_DEFAULTS.r },
+  optimizer: { kind: "string", help: "optimizer", choices: TOY_OPTIMIZERS, default: TOY_DEFAULTS.optimizer },
+  inits: { kind: "list", help: "adapter inits to compare", choices: TOY_INITS, default: TOY_DEFAULTS.inits },
+  out: { kind: "string", short: "o", value: "dir", setting: false, help: "output folder", default: "lorascope-out" },
+  json: { kind: "bool", setting: false, help: "print one JSON summary document on stdout; no progress" },
+  quick: {
+    kind: "bool",
+    short: "q",
+    help: `a small grid (${Q.widths?.length} widths, ${Q.lrs?.length} learning rates, ${Q.seeds?.length} seeds, ${Q.steps} steps), about a minute; flags given with it override it`,
+  },
+  "log-every": { kind: "int", help: "write step rows every K steps", min: 1, default: TOY_DEFAULTS.logEvery },
+  workers: { kind: "int", short: "j", setting: false, min: 0, help: "parallel worker processes (0 = in this process)", defaultText: "all cores" },
   "save-state": {
     kind: "bool",
     help: "also write per-run replay files (frozen weights, data, A₀/B₀, final PEFT adapter, run.json) to OUT/state; see docs/replay.md",
@@ -66,83 +80,78 @@ export function parseLrs(raw: string): number[] {
   return items.map(num);
 }
 
-/** argv → config (pure; tested in test/cli-reproduce.test.ts). */
-export function reproduceConfig(argv: readonly string[]): ReproduceConfig {
-  const { flags, positional } = parseFlags(REPRODUCE_FLAGS, argv);
+/** argv (and a --config file) → config; usage errors throw a UserError (tested in test/cli-reproduce.test.ts). */
+export async function reproduceConfig(argv: readonly string[]): Promise<ReproduceConfig> {
+  const { values: v, positional, given } = await parseFlags(REPRODUCE_FLAGS, argv);
   if (positional.length > 0) throw new UserError(`reproduce takes no positional arguments, got "${positional[0]}"`);
-  const f = flags as Partial<Record<keyof typeof REPRODUCE_FLAGS, string | number | boolean | string[] | number[]>>;
-  const partial: Partial<ToySpec> & { -readonly [K in keyof ToySpec]?: ToySpec[K] } = f.quick === true ? { ...TOY_QUICK } : {};
-  if (f.widths !== undefined) partial.widths = f.widths as number[];
-  if (f.lrs !== undefined) partial.lrs = parseLrs(f.lrs as string);
-  if (f.seeds !== undefined) {
-    const n = f.seeds as number;
-    check(n >= 1, `--seeds must be at least 1, got ${n}`);
-    partial.seeds = Array.from({ length: n }, (_, i) => i);
+  // Only what was given goes into the partial spec: --quick's grid, then toySpec's defaults, fill the rest.
+  const partial: { -readonly [K in keyof ToySpec]?: ToySpec[K] } = v.quick ? { ...TOY_QUICK } : {};
+  if (given.has("widths")) partial.widths = v.widths;
+  if (given.has("lrs")) partial.lrs = parseLrs(v.lrs);
+  if (given.has("seeds")) partial.seeds = Array.from({ length: v.seeds }, (_, i) => i);
+  if (given.has("steps")) partial.steps = v.steps;
+  if (given.has("rank")) {
+    partial.r = v.rank;
+    partial.alpha = v.rank;
   }
-  if (f.steps !== undefined) partial.steps = f.steps as number;
-  if (f.rank !== undefined) {
-    partial.r = f.rank as number;
-    check(partial.r >= 1, `--rank must be a positive integer, got ${partial.r}`);
-    partial.alpha = partial.r;
+  if (given.has("optimizer")) partial.optimizer = v.optimizer;
+  if (given.has("inits")) partial.inits = v.inits;
+  if (given.has("log-every")) partial.logEvery = v["log-every"];
+  if (v["one-at-a-time"]) partial.batchAdapters = false;
+  return { spec: toySpec(partial), out: path.resolve(v.out), json: v.json, workers: v.workers, saveState: v["save-state"] };
+}
+
+async function runReproduce(cfg: ReproduceConfig): Promise<number> {
+  // The engine, the analysis and the figures load here, not with the command table.
+  const { analyzeSweep, formatSummary, summaryJson } = await import("../../analysis/index.ts");
+  const { runCoordCheck } = await import("../../experiments/coordcheck.ts");
+  const { runToySweep } = await import("../../experiments/toy/runner.ts");
+  const { writeReport } = await import("../../report/index.ts");
+  const { ProgressBar } = await import("../../train/progress.ts");
+  const { spec } = cfg;
+  const total = spec.widths.length * spec.seeds.length * spec.inits.length * spec.lrs.length;
+  const bar = new ProgressBar(total, 1, "runs", { silent: cfg.json });
+  let saved = 0;
+  exitOnInterrupt("reproduce", cfg.out, () => ({ saved, total }));
+  const result = await runToySweep(spec, cfg.out, {
+    ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
+    saveState: cfg.saveState,
+    onProgress: (p) => {
+      saved = p.runsDone;
+      bar.update(p.runsDone, p.workFraction);
+    },
+  });
+  bar.done(
+    cfg.json
+      ? ""
+      : `${result.runsTotal} runs (${result.runsSkipped} already done) in ${result.seconds.toFixed(1)} s → ${path.join(cfg.out, "runs")}`,
+  );
+  const analysis = analyzeSweep(result.rows);
+  // The theory check (a few seconds) goes into the same report as table (e).
+  const coordCheck = runCoordCheck();
+  const files = await writeReport(cfg.out, { rows: result.rows, analysis, coordCheck, spec });
+  if (cfg.json) {
+    process.stdout.write(JSON.stringify({ ...summaryJson(analysis), report: files.html }) + "\n");
+  } else {
+    process.stdout.write(formatSummary(analysis) + "\n");
+    process.stdout.write(`report: ${files.html}\nsummary: ${files.markdown}\nfigures: ${path.dirname(files.svgs[0] ?? files.html)}\n`);
   }
-  if (f.optimizer !== undefined) partial.optimizer = f.optimizer as ToySpec["optimizer"];
-  if (f.inits !== undefined) partial.inits = f.inits as InitScheme[];
-  if (f["log-every"] !== undefined) partial.logEvery = f["log-every"] as number;
-  if (f["one-at-a-time"] === true) partial.batchAdapters = false;
-  const workers = f.workers as number | undefined;
-  if (workers !== undefined) check(workers >= 0, `--workers must be 0 or more, got ${workers}`);
-  return {
-    spec: toySpec(partial),
-    out: path.resolve((f.out as string | undefined) ?? "lorascope-out"),
-    json: f.json === true,
-    workers,
-    saveState: f["save-state"] === true,
-  };
+  return 0;
 }
 
 export const reproduce: Command = {
   name: "reproduce",
   summary: "toy sweep: optimal learning rate vs width for Init[A] and Init[B], with analysis",
-  help: [
-    "Usage: lorascope reproduce [options]",
-    "",
-    "Trains LoRA adapters on a toy teacher–student task over a grid of widths × learning rates ×",
-    "seeds × inits, writes one row per observation to OUT/runs/*.jsonl (resumable: rerunning skips",
-    "finished runs), then fits the optimal learning rate's width exponent per init. With --save-state,",
-    "every run also gets a replay folder OUT/state/<init>_n<width>_lr<lr>_s<seed>/ (docs/replay.md).",
-    "",
-    flagHelp(REPRODUCE_FLAGS),
-  ].join("\n"),
-  async run(argv) {
-    const cfg = reproduceConfig(argv);
-    const { spec } = cfg;
-    const total = spec.widths.length * spec.seeds.length * spec.inits.length * spec.lrs.length;
-    const bar = new ProgressBar(total, 1, "runs", { silent: cfg.json });
-    let saved = 0;
-    exitOnInterrupt("reproduce", cfg.out, () => ({ saved, total }));
-    const result = await runToySweep(spec, cfg.out, {
-      ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
-      saveState: cfg.saveState,
-      onProgress: (p) => {
-        saved = p.runsDone;
-        bar.update(p.runsDone, p.workFraction);
-      },
-    });
-    bar.done(
-      cfg.json
-        ? ""
-        : `${result.runsTotal} runs (${result.runsSkipped} already done) in ${result.seconds.toFixed(1)} s → ${path.join(cfg.out, "runs")}`,
-    );
-    const analysis = analyzeSweep(result.rows);
-    // The theory check (a few seconds) goes into the same report as table (e).
-    const coordCheck = runCoordCheck();
-    const files = await writeReport(cfg.out, { rows: result.rows, analysis, coordCheck, spec });
-    if (cfg.json) {
-      process.stdout.write(JSON.stringify({ ...summaryJson(analysis), report: files.html }) + "\n");
-    } else {
-      process.stdout.write(formatSummary(analysis) + "\n");
-      process.stdout.write(`report: ${files.html}\nsummary: ${files.markdown}\nfigures: ${path.dirname(files.svgs[0] ?? files.html)}\n`);
-    }
-    return 0;
+  help: () =>
+    commandHelp(
+      "Usage: lorascope reproduce [--quick] [options]",
+      [
+        "Trains LoRA adapters on a toy teacher–student task over a grid of widths × learning rates × seeds × inits, writes one row per observation to OUT/runs/*.jsonl (resumable: rerunning skips finished runs), then fits the optimal learning rate's width exponent per init. With --save-state, every run also gets a replay folder OUT/state/<init>_n<width>_lr<lr>_s<seed>/ (docs/replay.md).",
+      ],
+      REPRODUCE_FLAGS,
+    ),
+  async prepare(argv) {
+    const cfg = await reproduceConfig(argv);
+    return () => runReproduce(cfg);
   },
 };

@@ -56,6 +56,13 @@ export const ENCODER_DEFAULTS: Omit<EncoderFinetuneSpec, "task" | "init" | "lr">
   dynamicsEvery: 10,
 };
 
+/** The grid `lorascope sweep` runs when none is given: three rates around AdamW's usual 1e-3, both inits, one seed. */
+export const ENCODER_SWEEP_DEFAULTS: { readonly lrs: readonly number[]; readonly inits: readonly InitScheme[]; readonly seeds: number } = {
+  lrs: [3e-4, 1e-3, 3e-3],
+  inits: ["init-a", "init-b"],
+  seeds: 1,
+};
+
 /** The adapter of a finetune: PEFT's LoraConfig over every projection of the encoder, the head saved in full. */
 export function encoderLoraConfig(spec: Pick<EncoderFinetuneSpec, "r" | "loraAlpha" | "init">): LoraConfig {
   return loraConfig({
