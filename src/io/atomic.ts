@@ -3,7 +3,8 @@
 // are flushed to disk, and the temporary file is then renamed over the target (POSIX rename is atomic).
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
+import { UserError } from "../core/errors.ts";
 import path from "node:path";
 
 /** The temporary file next to `file`: `.<name>.<pid>.<12 hex>.tmp` (what removeStaleTemps matches). */
@@ -55,4 +56,48 @@ export function removeStaleTemps(dir: string): void {
     return; // no directory, nothing left behind
   }
   for (const f of names) if (/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(f)) rmSync(path.join(dir, f), { force: true });
+}
+
+/** Refuse an `out` that exists as a file or a non-empty folder. */
+export async function checkEmptyOut(out: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(out);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code === "ENOTDIR") throw new UserError(`${out} is a file; give --out a new or empty folder`);
+    throw new UserError(`cannot read ${out} (${code ?? String(err)})`);
+  }
+  if (entries.length > 0) {
+    throw new UserError(`${out} is not empty (${entries.length} entries); give --out a new or empty folder so nothing is overwritten`);
+  }
+}
+
+/**
+ * Write `files` as the folder `out`, all or nothing: into `.<name>.<pid>.<hex>.tmp` beside it, each
+ * file flushed, then one rename (which replaces an empty `out`). `out` must not exist or be empty.
+ */
+export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, Uint8Array | string>): Promise<void> {
+  await checkEmptyOut(out);
+  const parent = path.dirname(path.resolve(out));
+  await mkdir(parent, { recursive: true });
+  const tmp = path.join(parent, `.${path.basename(path.resolve(out))}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  await mkdir(tmp);
+  try {
+    for (const [name, data] of files) {
+      const fh = await open(path.join(tmp, name), "wx");
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    await checkEmptyOut(out); // again: something may have appeared while the files were written
+    await rename(tmp, out);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../core/errors.ts";
+import { writeFolderAtomic } from "./atomic.ts";
 import { tokenizerFromJson, type TextTokenizer } from "../models/tokenizer.ts";
 import { readLlama2cCheckpoint, type F32Tensor, type LlamaConfig } from "./llama2c.ts";
 import { llama2cTokenizerConfig, llama2cTokenizerJson, readLlama2cTokenizer, type TokenizerJson } from "./llama2c-tokenizer.ts";
@@ -68,50 +69,6 @@ export function hfFolderFiles(model: HfLlamaModel): Map<string, Uint8Array | str
     ["tokenizer.json", json(model.tokenizerJson)],
     ["tokenizer_config.json", json(model.tokenizerConfig)],
   ]);
-}
-
-/** Refuse an `out` that exists as a file or a non-empty folder. */
-async function checkOut(out: string): Promise<void> {
-  let entries: string[];
-  try {
-    entries = await readdir(out);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return;
-    if (code === "ENOTDIR") throw new UserError(`${out} is a file; give --out a new or empty folder`);
-    throw new UserError(`cannot read ${out} (${code ?? String(err)})`);
-  }
-  if (entries.length > 0) {
-    throw new UserError(`${out} is not empty (${entries.length} entries); give --out a new or empty folder so nothing is overwritten`);
-  }
-}
-
-/**
- * Write `files` as the folder `out`, all or nothing: into `.<name>.<pid>.<hex>.tmp` beside it, each
- * file flushed, then one rename (which replaces an empty `out`). `out` must not exist or be empty.
- */
-export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, Uint8Array | string>): Promise<void> {
-  await checkOut(out);
-  const parent = path.dirname(path.resolve(out));
-  await mkdir(parent, { recursive: true });
-  const tmp = path.join(parent, `.${path.basename(path.resolve(out))}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  await mkdir(tmp);
-  try {
-    for (const [name, data] of files) {
-      const fh = await open(path.join(tmp, name), "wx");
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-    await checkOut(out); // again: something may have appeared while the files were written
-    await rename(tmp, out);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
 }
 
 /** Write the converted model as an HF folder at `out` (new or empty). */

@@ -26,7 +26,7 @@ export {
   type CausalLM,
 } from "./hf-checkpoint.ts";
 export { f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32 } from "./half.ts";
-export { writeFileAtomic } from "./atomic.ts";
+export { writeFileAtomic, writeFolderAtomic, checkEmptyOut } from "./atomic.ts";
 export {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
@@ -51,5 +51,5 @@ export {
   type Llama2cModel,
 } from "./llama2c.ts";
 export { readLlama2cTokenizer, llama2cTokenizerJson, llama2cTokenizerConfig, bpeMerges, type Llama2cTokenizer } from "./llama2c-tokenizer.ts";
-export { convertLlama2c, loadLlama2c, writeHfLlama, writeFolderAtomic, hfFolderFiles, type HfLlamaModel } from "./convert-llama2c.ts";
+export { convertLlama2c, loadLlama2c, writeHfLlama, hfFolderFiles, type HfLlamaModel } from "./convert-llama2c.ts";
 export { loadStories260K, STORIES260K, STORIES260K_DIR, STORIES260K_FILES } from "./stories260k.ts";
