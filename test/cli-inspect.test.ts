@@ -1,4 +1,4 @@
-// `lorascope inspect`, run as users run it (node bin/lorascope.js), on an adapter lorascope wrote and
+// `lorascope inspect`, run as a subprocess from the sources, on an adapter lorascope wrote and
 // on PEFT-layout adapters written by another tool (scripts/fixtures/make_peft_adapters.py, PyTorch)
 // in F32, F16 and BF16. The commands run concurrently in `before` to keep this file fast.
 import { test, before } from "node:test";

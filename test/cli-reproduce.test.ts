@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { parseLrs, reproduceConfig } from "../src/cli/commands/reproduce.ts";
 import { UserError } from "../src/core/errors.ts";
 import { TOY_DEFAULTS } from "../src/experiments/toy/spec.ts";
+import { CLI_ARGS } from "./support/cli.ts";
 
 test("defaults and overrides", () => {
   const d = reproduceConfig([]);
@@ -59,7 +60,7 @@ test("reproduce --json ends with the summary object and writes the report", asyn
   try {
     const r = spawnSync(
       process.execPath,
-      ["bin/lorascope.js", "reproduce", "--widths", "16,32,64", "--lrs", "1e-3:1e-1:4", "--seeds", "2", "--steps", "8",
+      [...CLI_ARGS, "reproduce", "--widths", "16,32,64", "--lrs", "1e-3:1e-1:4", "--seeds", "2", "--steps", "8",
         "--workers", "0", "--out", out, "--json"],
       { encoding: "utf8" },
     );

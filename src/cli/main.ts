@@ -1,6 +1,7 @@
 // argv → subcommand. The only place that turns errors into exit codes: a UserError prints its one
 // sentence; anything else is a bug in lorascope and prints its stack (or only its message unless
 // LORASCOPE_DEBUG is set).
+import { readFileSync } from "node:fs";
 import { UserError } from "../core/errors.ts";
 import type { Command } from "./command.ts";
 import { commands } from "./registry.ts";
@@ -19,6 +20,12 @@ function usage(): string {
   ].join("\n");
 }
 
+/** The version in package.json, two folders up from both src/cli/main.ts and dist/cli/main.js. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
@@ -26,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === "--version") {
-    process.stdout.write("lorascope 0.1.0\n");
+    process.stdout.write(`lorascope ${version()}\n`);
     return 0;
   }
   const cmd: Command | undefined = commands.find((c) => c.name === name);

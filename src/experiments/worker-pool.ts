@@ -1,8 +1,9 @@
 // A pool of child processes, one single-threaded engine each (one process per core measured faster
 // than intra-op threads for sweeps: docs/engine.md), fed jobs from a queue over IPC. Protocol: the
 // child says "ready", gets {type: "job", job}, may send "progress" messages, answers "done" or
-// "error", and leaves on {type: "exit"}. Children are started with `--import <tsx URL>` so the worker
-// module can be a .ts file and the sweep works from any current directory.
+// "error", and leaves on {type: "exit"}. A .ts worker module (the sources, run under tsx) is started
+// with `--import <tsx URL>`, so the sweep works from any current directory; a .js one (the built
+// dist/) is started with plain node, since tsx is only a development dependency.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -16,6 +17,14 @@ export type FromPoolWorker =
 /** Node flags that let a child process load TypeScript sources. */
 export function tsxExecArgv(): string[] {
   return ["--import", import.meta.resolve("tsx")];
+}
+
+/**
+ * The worker module `name` beside the module at `fromUrl`, with the same extension: `x.ts` when
+ * running the sources, `x.js` in the build (which rewrites import paths, not URL strings).
+ */
+export function siblingModule(name: string, fromUrl: string): URL {
+  return new URL(`./${name}${fromUrl.endsWith(".ts") ? ".ts" : ".js"}`, fromUrl);
 }
 
 export interface PoolCallbacks<J> {
@@ -41,7 +50,8 @@ export async function runPool<J>(workerUrl: URL, jobs: readonly J[], count: numb
   try {
     await Promise.all(
       Array.from({ length: Math.min(count, jobs.length) }, () => {
-        const child = fork(fileURLToPath(workerUrl), [], { execArgv: tsxExecArgv(), stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        const execArgv = workerUrl.pathname.endsWith(".ts") ? tsxExecArgv() : [];
+        const child = fork(fileURLToPath(workerUrl), [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
         children.push(child);
         return new Promise<void>((resolve, reject) => {
           let current: J | undefined;

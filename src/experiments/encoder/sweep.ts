@@ -14,7 +14,7 @@ import { canonicalSettings, finishedRuns, readRowFiles, runsDir, writeRowFile } 
 import type { InitScheme } from "../../lora/config.ts";
 import { ENCODER_DEFAULTS, encoderSpec, type HeadInit, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
 import { meanOverModules } from "./dynamics.ts";
-import { runPool } from "../worker-pool.ts";
+import { runPool, siblingModule } from "../worker-pool.ts";
 
 export interface EncoderSweepSpec {
   readonly task: EncoderTask;
@@ -112,7 +112,7 @@ export async function runEncoderSweep(
       onDone();
     }
   } else {
-    await runPool(new URL("./worker.ts", import.meta.url), jobs, workers, { onDone });
+    await runPool(siblingModule("worker", import.meta.url), jobs, workers, { onDone });
   }
   return { rows: readRows(outDir, s), runsTotal: all.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
 }
