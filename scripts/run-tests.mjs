@@ -18,11 +18,16 @@ function find(dir) {
   });
 }
 
-/** Run a package's bin with this node, output collected (printed whole, so two checks don't interleave). */
-function check(name, bin, args) {
+/** A file of an installed package (eslint's exports hide its bin from require.resolve). */
+function packageFile(pkg, file) {
+  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+}
+
+/** Run a script with this node, output collected (printed whole, so the two checks don't interleave). */
+function check(name, script, args) {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [require.resolve(bin), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -35,8 +40,8 @@ function check(name, bin, args) {
 }
 
 const checks = await Promise.all([
-  check("typecheck (tsc --noEmit)", "typescript/bin/tsc", ["--noEmit"]),
-  check("lint (eslint --max-warnings=0)", "eslint/bin/eslint.js", ["--max-warnings=0", "."]),
+  check("typecheck (tsc --noEmit)", packageFile("typescript", "bin/tsc"), ["--noEmit"]),
+  check("lint (eslint --max-warnings=0)", packageFile("eslint", "bin/eslint.js"), ["--max-warnings=0", "."]),
 ]);
 for (const c of checks) process.stdout.write(c.text);
 
