@@ -15,27 +15,53 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: globals.node,
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "bin/*.js", "scripts/*.mjs", "examples/*.ts"] } },
+      parserOptions: {
+        projectService: { allowDefaultProject: ["*.js", "bin/*.js", "scripts/*.mjs", "examples/*.ts"] },
+      },
     },
     plugins: { "@stylistic": stylistic },
     rules: {
-      "@stylistic/max-len": ["error", { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true }],
+      // Lines stay within 120 columns, except where a string or template literal makes them long:
+      // messages, help text and markdown table rows read better (and stay greppable) unbroken.
+      "@stylistic/max-len": [
+        "error",
+        { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreStrings: true, ignoreTemplateLiterals: true },
+      ],
       // node:test's test()/describe() return promises the runner itself awaits.
       "@typescript-eslint/no-floating-promises": [
         "error",
-        { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe", "it", "suite"] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["test", "describe", "it", "suite"] },
+          ],
+        },
       ],
+      // An async function that implements a Promise-returning interface needs no await.
+      "@typescript-eslint/require-await": "off",
       // A leading underscore marks a deliberately unused name (omitting keys by destructuring).
       "@typescript-eslint/no-unused-vars": [
         "error",
-        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: "^_",
+          varsIgnorePattern: "^_",
+          destructuredArrayIgnorePattern: "^_",
+          ignoreRestSiblings: true,
+        },
       ],
     },
   },
   {
-    // The engine wraps jax-js, whose exported types are loose; `any` stays inside this folder.
+    // The engine wraps jax-js, whose exported types are loose (and name WebGPU and Float16Array types
+    // that lib ES2022 lacks, so they read as unresolved); `any` stays inside this folder.
     files: ["src/engine/**"],
-    rules: { "@typescript-eslint/no-explicit-any": "off" },
+    rules: {
+      "@typescript-eslint/no-explicit-any": "off",
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-argument": "off",
+      "@typescript-eslint/no-unsafe-call": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+    },
   },
   {
     files: ["**/*.js", "**/*.mjs"],

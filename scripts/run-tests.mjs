@@ -34,7 +34,10 @@ function check(name, script, args) {
     child.on("close", (code) => {
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const verdict = code === 0 ? "ok" : `FAILED (exit ${code})`;
-      resolve({ ok: code === 0, text: `${out}${out && !out.endsWith("\n") ? "\n" : ""}${name}: ${verdict}, ${seconds} s\n` });
+      resolve({
+        ok: code === 0,
+        text: `${out}${out && !out.endsWith("\n") ? "\n" : ""}${name}: ${verdict}, ${seconds} s\n`,
+      });
     });
   });
 }

@@ -20,14 +20,33 @@ test("finetune writes an adapter whose reload reproduces the test predictions", 
     "--limit", "16", "--eval-limit", "8", "--batch", "8", "--epochs", "1", "--out", out, "--json",
   );
   assert.equal(ft.code, 0, ft.stderr);
-  const r = JSON.parse(lastLine(ft.stdout)) as Record<string, unknown> & { test: { accuracy: number }; splits: { used: { train: number; test: number } } };
-  assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "evalExamplesPerSecond", "peakRssMiB", "diverged", "collapsed", "splits"]);
+  const r = JSON.parse(lastLine(ft.stdout)) as Record<string, unknown> & {
+    test: { accuracy: number };
+    splits: { used: { train: number; test: number } };
+  };
+  assert.deepEqual(Object.keys(r), [
+    "task",
+    "init",
+    "lr",
+    "validation",
+    "test",
+    "probe",
+    "examplesPerSecond",
+    "evalExamplesPerSecond",
+    "peakRssMiB",
+    "diverged",
+    "collapsed",
+    "splits",
+  ]);
   assert.equal(r["diverged"], false);
   assert.equal(typeof r["collapsed"], "boolean");
   assert.equal(r.splits.used.train, 16);
   assert.equal(r.splits.used.test, 8);
   assert.ok(r.test.accuracy >= 0 && r.test.accuracy <= 1);
-  const config = JSON.parse(await readFile(path.join(out, "adapter_config.json"), "utf8")) as { modules_to_save: string[]; r: number };
+  const config = JSON.parse(await readFile(path.join(out, "adapter_config.json"), "utf8")) as {
+    modules_to_save: string[];
+    r: number;
+  };
   assert.deepEqual(config.modules_to_save, ["classifier"]);
   assert.equal(config.r, 8);
 
@@ -53,7 +72,15 @@ test("unknown model or task is one sentence", async () => {
   const task = await lorascope("finetune", "--model", "use-lite", "--task", "mnist", "--lr", "1e-3");
   assert.equal(task.code, 2);
   assert.match(task.stderr, /--task "mnist" is not known; use one of sentiment, spam/);
-  const missing = await lorascope("evaluate", "--model", "use-lite", "--task", "sentiment", "--adapter", "/nonexistent-adapter");
+  const missing = await lorascope(
+    "evaluate",
+    "--model",
+    "use-lite",
+    "--task",
+    "sentiment",
+    "--adapter",
+    "/nonexistent-adapter",
+  );
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /does not exist/);
 });

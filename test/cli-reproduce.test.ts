@@ -10,10 +10,34 @@ test("defaults and overrides", () => {
   const d = reproduceConfig([]);
   assert.deepEqual(d.spec.widths, TOY_DEFAULTS.widths);
   assert.equal(d.json, false);
-  const c = reproduceConfig(["--widths", "64,128", "--lrs", "2^-10:2^-2:5", "--seeds", "2", "--steps", "20", "--rank", "8", "--optimizer", "signsgd", "--inits", "init-b", "--json", "--log-every", "5", "--workers", "1", "--out", "/tmp/x"]);
+  const c = reproduceConfig([
+    "--widths",
+    "64,128",
+    "--lrs",
+    "2^-10:2^-2:5",
+    "--seeds",
+    "2",
+    "--steps",
+    "20",
+    "--rank",
+    "8",
+    "--optimizer",
+    "signsgd",
+    "--inits",
+    "init-b",
+    "--json",
+    "--log-every",
+    "5",
+    "--workers",
+    "1",
+    "--out",
+    "/tmp/x",
+  ]);
   assert.deepEqual(c.spec.widths, [64, 128]);
   assert.equal(c.spec.lrs.length, 5);
-  assert.ok(Math.abs((c.spec.lrs[0] as number) - 2 ** -10) < 1e-15 && Math.abs((c.spec.lrs[4] as number) - 0.25) < 1e-12);
+  assert.ok(
+    Math.abs((c.spec.lrs[0] as number) - 2 ** -10) < 1e-15 && Math.abs((c.spec.lrs[4] as number) - 0.25) < 1e-12,
+  );
   assert.deepEqual(c.spec.seeds, [0, 1]);
   assert.equal(c.spec.r, 8);
   assert.equal(c.spec.alpha, 8);
@@ -67,11 +91,26 @@ test("reproduce --json ends with the summary object and writes the report", asyn
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     const summary = JSON.parse(lines[lines.length - 1] as string) as Record<string, Record<string, unknown>>;
-    for (const key of ["slope", "slopeCI", "optimalLr", "bestLoss", "stableLr", "stableSlope", "stableSlopeCI", "rmsZAatOptimum", "diverged", "test"]) {
+    for (const key of [
+      "slope",
+      "slopeCI",
+      "optimalLr",
+      "bestLoss",
+      "stableLr",
+      "stableSlope",
+      "stableSlopeCI",
+      "rmsZAatOptimum",
+      "diverged",
+      "test",
+    ]) {
       assert.ok(key in summary, `missing "${key}"`);
     }
     assert.deepEqual(Object.keys(summary["optimalLr"] as object).sort(), ["init-a", "init-b"]);
-    assert.deepEqual(Object.keys((summary["optimalLr"] as Record<string, object>)["init-a"] as object).sort(), ["16", "32", "64"]);
+    assert.deepEqual(Object.keys((summary["optimalLr"] as Record<string, object>)["init-a"] as object).sort(), [
+      "16",
+      "32",
+      "64",
+    ]);
     assert.equal(typeof (summary["slope"] as Record<string, unknown>)["init-a"], "number");
     for (const f of ["index.html", "summary.md", "spec.json", "figures/fig-a.svg", "figures/fig-f.svg"]) {
       assert.ok(existsSync(path.join(out, f)), `${f} was not written`);

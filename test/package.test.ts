@@ -73,7 +73,10 @@ test("npm pack → npm install → import, type-check and run the bin", { timeou
     const app = path.join(tmp, "app");
     mkdirSync(app);
     writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-    npm(["install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=optional", path.join(packDir, tarball)], app);
+    npm(
+      ["install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=optional", path.join(packDir, tarball)],
+      app,
+    );
     lap("npm install of the tarball");
 
     // (a) Plain Node, no loader: the exports resolve to dist/*.js and work.

@@ -40,7 +40,12 @@ export interface PoolCallbacks<J> {
  * exits or is killed, the children are stopped and the jobs in flight are lost — never half-written,
  * since workers write results atomically.
  */
-export async function runPool<J>(workerUrl: URL, jobs: readonly J[], count: number, cb: PoolCallbacks<J> = {}): Promise<void> {
+export async function runPool<J>(
+  workerUrl: URL,
+  jobs: readonly J[],
+  count: number,
+  cb: PoolCallbacks<J> = {},
+): Promise<void> {
   const queue = [...jobs];
   const children: ChildProcess[] = [];
   const stopAll = () => {
@@ -109,7 +114,9 @@ export function servePool<J>(work: (job: J, progress: (fraction: number) => void
     };
     work(m.job, progress)
       .then(() => send({ type: "done" }))
-      .catch((err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+      .catch((err: unknown) =>
+        send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      );
   });
   send({ type: "ready" });
 }

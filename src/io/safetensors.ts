@@ -1,8 +1,8 @@
 // The safetensors format: u64 little-endian header length N, N bytes of JSON header, then one byte
 // buffer that the tensors tile exactly. Pinned source: huggingface/safetensors@24b0b28
 // README.md "Format" and safetensors/src/tensor.rs (`validate`, `MAX_HEADER_SIZE`, `prepare`);
-// summarized in the safetensors format (huggingface/safetensors README, "Format"). Tensors stay on the host here ({dtype, shape, data}); turning
-// them into engine tensors is the caller's business.
+// summarized in the safetensors format (huggingface/safetensors README, "Format"). Tensors stay on the
+// host here ({dtype, shape, data}); turning them into engine tensors is the caller's business.
 import { readFile } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
@@ -123,11 +123,11 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     if (!Array.isArray(shape) || !shape.every(isCount)) {
       throw bad(`tensor "${name}" has shape ${JSON.stringify(shape)}, not a list of non-negative integers`);
     }
-    const [begin, end] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [];
+    const [begin, end] = Array.isArray(offsets) && offsets.length === 2 ? (offsets as unknown[]) : [];
     if (!isCount(begin) || !isCount(end) || begin > end) {
       throw bad(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with begin <= end`);
     }
-    entries.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
+    entries.push({ name, dtype: dtype as Dtype, shape: shape, begin, end });
   }
 
   const dataStart = 8 + headerLen;
@@ -174,7 +174,8 @@ function decodeTensor(view: DataView, at: number, e: Entry): HostTensor {
     case "BF16": {
       const out = new Float32Array(count);
       if (e.dtype === "F32") for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + 4 * i, true);
-      else if (e.dtype === "F16") for (let i = 0; i < count; i++) out[i] = f16BitsToF32(view.getUint16(at + 2 * i, true));
+      else if (e.dtype === "F16")
+        for (let i = 0; i < count; i++) out[i] = f16BitsToF32(view.getUint16(at + 2 * i, true));
       else for (let i = 0; i < count; i++) out[i] = bf16BitsToF32(view.getUint16(at + 2 * i, true));
       return { dtype: e.dtype, shape, data: out };
     }
@@ -195,7 +196,11 @@ function decodeTensor(view: DataView, at: number, e: Entry): HostTensor {
     }
     case "U8":
     case "BOOL":
-      return { dtype: e.dtype, shape, data: new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count)) };
+      return {
+        dtype: e.dtype,
+        shape,
+        data: new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count)),
+      };
     default: {
       const never: never = e.dtype;
       throw new Error(`unhandled dtype ${String(never)}`);
@@ -248,7 +253,8 @@ export function encodeSafetensors(
   for (const { dtype, t } of items) {
     const d = t.data;
     if (dtype === "F32") for (let i = 0; i < d.length; i++) view.setFloat32(at + 4 * i, d[i] as number, true);
-    else if (dtype === "F16") for (let i = 0; i < d.length; i++) view.setUint16(at + 2 * i, f32ToF16Bits(d[i] as number), true);
+    else if (dtype === "F16")
+      for (let i = 0; i < d.length; i++) view.setUint16(at + 2 * i, f32ToF16Bits(d[i] as number), true);
     else for (let i = 0; i < d.length; i++) view.setUint16(at + 2 * i, f32ToBf16Bits(d[i] as number), true);
     at += d.length * BYTES[dtype];
   }

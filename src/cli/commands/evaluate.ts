@@ -25,21 +25,29 @@ interface SavedRun {
 export const evaluate: Command = {
   name: "evaluate",
   summary: "evaluate a saved adapter on its run's test split and check its predictions",
-  help: ["Usage: lorascope evaluate --model use-lite --task sentiment --adapter DIR [--json]", "", flagHelp(FLAGS)].join("\n"),
+  help: [
+    "Usage: lorascope evaluate --model use-lite --task sentiment --adapter DIR [--json]",
+    "",
+    flagHelp(FLAGS),
+  ].join("\n"),
   async run(argv) {
     const { flags } = parseFlags(FLAGS, argv);
     const { task } = modelAndTask(flags);
     const dir = flags["adapter"] as string | undefined;
-    if (dir === undefined) throw new UserError("--adapter DIR is required (a directory written by lorascope finetune --out)");
+    if (dir === undefined)
+      throw new UserError("--adapter DIR is required (a directory written by lorascope finetune --out)");
     const { loadAdapter, applyAdapter } = await import("../../io/peft.ts");
     const loaded = await loadAdapter(dir);
     let saved: SavedRun;
     try {
       saved = JSON.parse(await readFile(path.join(dir, "run.json"), "utf8")) as SavedRun;
     } catch {
-      throw new UserError(`${dir} has no readable run.json; evaluate needs the run.json that lorascope finetune writes next to the adapter`);
+      throw new UserError(
+        `${dir} has no readable run.json; evaluate needs the run.json that lorascope finetune writes next to the adapter`,
+      );
     }
-    if (saved.spec.task !== task) throw new UserError(`the adapter in ${dir} was trained on ${saved.spec.task}, not ${task}`);
+    if (saved.spec.task !== task)
+      throw new UserError(`the adapter in ${dir} was trained on ${saved.spec.task}, not ${task}`);
     const ft = await import("../../experiments/encoder/finetune.ts");
     const clf = await import("../../models/use-lite/classifier.ts");
     const prng = await import("../../core/prng.ts");
@@ -48,24 +56,53 @@ export const evaluate: Command = {
     const { loadUseLite } = await import("../../models/use-lite/index.ts");
     const { disposeTree } = await import("../../engine/index.ts");
     const { seed, batch, limit, evalLimit } = saved.spec;
-    const data = ft.taskData({ task: task, seed, ...(limit === undefined ? {} : { limit }), ...(evalLimit === undefined ? {} : { evalLimit }) });
+    const data = ft.taskData({
+      task: task,
+      seed,
+      ...(limit === undefined ? {} : { limit }),
+      ...(evalLimit === undefined ? {} : { evalLimit }),
+    });
     const numLabels = data.dataset.labels.length;
     const m = await loadUseLite();
     const test = ft.cacheExamples(m, data.test);
     // Same key as the run: pissa rewrites W* from its SVD, so the base must be re-derived identically.
-    const inj = await injectLora(prng.fold(prng.key(seed), "adapter"), ft.withHead(m.params, seed, numLabels), loaded.config);
+    const inj = await injectLora(
+      prng.fold(prng.key(seed), "adapter"),
+      ft.withHead(m.params, seed, numLabels),
+      loaded.config,
+    );
     const params = applyAdapter(inj.params, loaded);
-    const ev = await clf.evaluate(params, test, numLabels, m.constants, clf.adapterContext(scaling(loaded.config)), batch);
+    const ev = await clf.evaluate(
+      params,
+      test,
+      numLabels,
+      m.constants,
+      clf.adapterContext(scaling(loaded.config)),
+      batch,
+    );
     disposeTree(params);
-    const same = ev.predictions.length === saved.testPredictions.length && ev.predictions.every((p, i) => p === saved.testPredictions[i]);
+    const same =
+      ev.predictions.length === saved.testPredictions.length &&
+      ev.predictions.every((p, i) => p === saved.testPredictions[i]);
     let maxLogitDiff = 0;
-    ev.logits.forEach((z, i) => z.forEach((v, c) => (maxLogitDiff = Math.max(maxLogitDiff, Math.abs(v - (saved.testLogits[i]?.[c] ?? NaN))))));
-    const result = { task, adapter: dir, test: { accuracy: ev.accuracy, loss: ev.loss }, matchesRun: same, maxLogitDiff, predictions: ev.predictions };
+    ev.logits.forEach((z, i) =>
+      z.forEach((v, c) => (maxLogitDiff = Math.max(maxLogitDiff, Math.abs(v - (saved.testLogits[i]?.[c] ?? NaN))))),
+    );
+    const result = {
+      task,
+      adapter: dir,
+      test: { accuracy: ev.accuracy, loss: ev.loss },
+      matchesRun: same,
+      maxLogitDiff,
+      predictions: ev.predictions,
+    };
     if (flags["json"] === true) process.stdout.write(JSON.stringify(result) + "\n");
     else {
       process.stdout.write(
         `${task} test accuracy ${(100 * ev.accuracy).toFixed(2)}% (loss ${ev.loss.toFixed(4)}) on ${ev.predictions.length} examples; ` +
-          (same ? `predictions identical to run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n` : `predictions DIFFER from run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n`),
+          (same
+            ? `predictions identical to run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n`
+            : `predictions DIFFER from run.json (max |Δlogit| ${maxLogitDiff.toExponential(2)})\n`),
       );
     }
     return same ? 0 : 1;

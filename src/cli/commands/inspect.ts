@@ -9,7 +9,8 @@ const FLAGS: FlagTable = {
   json: { kind: "bool", help: "print one JSON object {config, scaling, modules} instead of text" },
 };
 
-const fmt = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(5) : x.toExponential(4));
+const fmt = (x: number): string =>
+  x === 0 ? "0" : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(5) : x.toExponential(4);
 
 function table(modules: readonly ModuleSummary[]): string {
   const head = ["module", "A [r, in]", "B [out, r]", "‖A‖", "‖B‖", "‖s·B·A‖", "B·A"];
@@ -60,10 +61,14 @@ export const inspect: Command = {
       `init: ${c.init_lora_weights}${c.init_std === undefined ? "" : ` (init_std ${c.init_std})`}, lora_dropout = ${c.lora_dropout}`,
       `target_modules: ${typeof c.target_modules === "string" ? c.target_modules : c.target_modules.join(", ")}`,
       `modules_to_save: ${c.modules_to_save.length === 0 ? "none" : c.modules_to_save.join(", ")}`,
-      ...(loaded.meta.base_model_name_or_path === undefined ? [] : [`base model: ${loaded.meta.base_model_name_or_path}`]),
+      ...(loaded.meta.base_model_name_or_path === undefined
+        ? []
+        : [`base model: ${loaded.meta.base_model_name_or_path}`]),
       "",
       table(modules),
-      ...(loaded.saved.size === 0 ? [] : ["", `saved in full: ${[...loaded.saved].map(([k, t]) => `${k} [${t.shape.join(", ")}]`).join(", ")}`]),
+      ...(loaded.saved.size === 0
+        ? []
+        : ["", `saved in full: ${[...loaded.saved].map(([k, t]) => `${k} [${t.shape.join(", ")}]`).join(", ")}`]),
     ];
     process.stdout.write(lines.join("\n") + "\n");
     return 0;

@@ -15,7 +15,11 @@ import { exitOnInterrupt } from "../interrupt.ts";
 
 export const REPRODUCE_FLAGS = {
   widths: { kind: "intlist", help: "student widths n", defaultText: "64,128,…,4096" },
-  lrs: { kind: "string", help: "learning rates: a list a,b,c or min:max:count (log-spaced)", defaultText: "2^-14:2^-1:16" },
+  lrs: {
+    kind: "string",
+    help: "learning rates: a list a,b,c or min:max:count (log-spaced)",
+    defaultText: "2^-14:2^-1:16",
+  },
   seeds: { kind: "int", help: "number of seeds (0…N−1)", defaultText: "3" },
   steps: { kind: "int", help: "Adam steps per run (full batch)", defaultText: "50" },
   rank: { kind: "int", help: "LoRA rank r (lora_alpha = r)", defaultText: "4" },
@@ -30,7 +34,10 @@ export const REPRODUCE_FLAGS = {
     kind: "bool",
     help: "also write per-run replay files (frozen weights, data, A₀/B₀, final PEFT adapter, run.json) to OUT/state; see docs/replay.md",
   },
-  "one-at-a-time": { kind: "bool", help: "advanced, for benchmarks: train runs one per step call instead of batched (same results, slower)" },
+  "one-at-a-time": {
+    kind: "bool",
+    help: "advanced, for benchmarks: train runs one per step call instead of batched (same results, slower)",
+  },
 } as const satisfies FlagTable;
 
 export interface ReproduceConfig {
@@ -71,7 +78,8 @@ export function reproduceConfig(argv: readonly string[]): ReproduceConfig {
   const { flags, positional } = parseFlags(REPRODUCE_FLAGS, argv);
   if (positional.length > 0) throw new UserError(`reproduce takes no positional arguments, got "${positional[0]}"`);
   const f = flags as Partial<Record<keyof typeof REPRODUCE_FLAGS, string | number | boolean | string[] | number[]>>;
-  const partial: Partial<ToySpec> & { -readonly [K in keyof ToySpec]?: ToySpec[K] } = f.quick === true ? { ...TOY_QUICK } : {};
+  const partial: Partial<ToySpec> & { -readonly [K in keyof ToySpec]?: ToySpec[K] } =
+    f.quick === true ? { ...TOY_QUICK } : {};
   if (f.widths !== undefined) partial.widths = f.widths as number[];
   if (f.lrs !== undefined) partial.lrs = parseLrs(f.lrs as string);
   if (f.seeds !== undefined) {
@@ -141,7 +149,9 @@ export const reproduce: Command = {
       process.stdout.write(JSON.stringify({ ...summaryJson(analysis), report: files.html }) + "\n");
     } else {
       process.stdout.write(formatSummary(analysis) + "\n");
-      process.stdout.write(`report: ${files.html}\nsummary: ${files.markdown}\nfigures: ${path.dirname(files.svgs[0] ?? files.html)}\n`);
+      process.stdout.write(
+        `report: ${files.html}\nsummary: ${files.markdown}\nfigures: ${path.dirname(files.svgs[0] ?? files.html)}\n`,
+      );
     }
     return 0;
   },

@@ -19,7 +19,11 @@ const FLAGS: FlagTable = {
   seeds: { kind: "int", help: "seeds 0…N−1 (split, head, adapter, batch order)", defaultText: "1" },
   ...DATA_FLAGS,
   workers: { kind: "int", help: "worker processes (0 = run in this process)", defaultText: "all cores" },
-  out: { kind: "string", help: "sweep directory (runs/<id>.json rows; rerunning skips finished runs)", defaultText: "sweep-use-<task>" },
+  out: {
+    kind: "string",
+    help: "sweep directory (runs/<id>.json rows; rerunning skips finished runs)",
+    defaultText: "sweep-use-<task>",
+  },
   json: { kind: "bool", help: "print the analysis as one JSON line, last on stdout" },
 };
 
@@ -66,7 +70,8 @@ export const sweep: Command = {
     };
     const out = (flags["out"] as string | undefined) ?? `sweep-use-${task}`;
     const { runEncoderSweep } = await import("../../experiments/encoder/sweep.ts");
-    const { analyzeEncoderSweep, formatEncoderSweep, encoderSweepJson } = await import("../../analysis/encoder-sweep.ts");
+    const { analyzeEncoderSweep, formatEncoderSweep, encoderSweepJson } =
+      await import("../../analysis/encoder-sweep.ts");
     let saved = 0;
     let total = spec.lrs.length * spec.inits.length * spec.seeds;
     exitOnInterrupt("sweep", out, () => ({ saved, total }));
@@ -77,10 +82,14 @@ export const sweep: Command = {
         process.stderr.write(`sweep: ${done}/${all} runs done\n`);
       },
     });
-    process.stderr.write(`sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`);
+    process.stderr.write(
+      `sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`,
+    );
     const summary = analyzeEncoderSweep(res.rows);
     if (summary.truncated > 0) process.stderr.write(`${truncationNote(summary.truncated, true)}\n`);
-    process.stdout.write(formatEncoderSweep(summary, `use-lite ${task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`));
+    process.stdout.write(
+      formatEncoderSweep(summary, `use-lite ${task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`),
+    );
     if (flags["json"] === true) process.stdout.write(encoderSweepJson(summary) + "\n");
     return 0;
   },

@@ -60,7 +60,10 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
   const t0 = performance.now();
   fs.mkdirSync(runsDir(outDir), { recursive: true });
   removeStaleTemps(runsDir(outDir)); // left by workers killed mid-write
-  writeFileAtomicSync(path.join(outDir, "spec.json"), JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n");
+  writeFileAtomicSync(
+    path.join(outDir, "spec.json"),
+    JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n",
+  );
   const protocol = protocolHash(spec);
   const grid = gridRuns(spec);
   const stateOut = opts.saveState === true ? outDir : null;
