@@ -16,7 +16,7 @@ export default tseslint.config(
     languageOptions: {
       globals: globals.node,
       parserOptions: {
-        projectService: { allowDefaultProject: ["*.js", "bin/*.js", "scripts/*.mjs", "examples/*.ts"] },
+        projectService: { allowDefaultProject: ["*.js", "bin/*.js", "scripts/*.mjs"] },
       },
     },
     plugins: { "@stylistic": stylistic },

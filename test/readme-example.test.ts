@@ -36,7 +36,10 @@ test("the example trains, saves, reloads, gets identical outputs and leaves no t
     assert.match(r.stdout, /identical outputs: true/);
     assert.match(r.stderr, /live buffers: 0\n/, `the example leaves tensors alive: ${r.stderr}`);
     assert.ok(existsSync(path.join(cwd, "quickstart-adapter/adapter_model.safetensors")));
-    const cfg = JSON.parse(readFileSync(path.join(cwd, "quickstart-adapter/adapter_config.json"), "utf8"));
+    const cfg = JSON.parse(readFileSync(path.join(cwd, "quickstart-adapter/adapter_config.json"), "utf8")) as {
+      peft_type: string;
+      r: number;
+    };
     assert.equal(cfg.peft_type, "LORA");
     assert.equal(cfg.r, 4);
     // The adapter really learned something: B moved off zero, so s·B·A ≠ 0 (identical outputs of
