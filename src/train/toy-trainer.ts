@@ -163,7 +163,10 @@ async function trainChunk(
   const metrics = makeMetrics(opts.scale);
   const batch = { H: data.H, C: data.C, y: data.y, w: data.w };
   const init: Factors = { A: A0, B: B0 };
-  const frozen: FrozenData = { H: data.H, C: data.C, w: data.w, y: data.y, Ht: data.Htest, Ct: data.Ctest, yt: data.ytest };
+  const frozen: FrozenData = {
+    H: data.H, C: data.C, w: data.w, y: data.y,
+    Ht: data.Htest, Ct: data.Ctest, yt: data.ytest,
+  };
   const records: ToyStepRecord[][] = adapters.map(() => []);
   const nan = () => new Float32Array(K).fill(NaN);
   let upd: [Float32Array, Float32Array] = [nan(), nan()];
