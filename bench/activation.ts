@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   for (const [name, act] of Object.entries(acts)) {
     const g = jit(grad((a: Tensor, x: Tensor, w1: Tensor, w2: Tensor) => {
       const h = x.ref.add(np.matmul(np.matmul(x, a.ref.transpose()), a)); // [N,d]·[d,8]·[8,d] → [N,d]
-      return np.square(np.matmul(act(np.matmul(h, w1.transpose())), w2.transpose())).mean(); // [N,d]·[d,n] → [N,n]·[n,d] → [N,d]
+      // [N,d]·[d,n] → [N,n]·[n,d] → [N,d]
+      return np.square(np.matmul(act(np.matmul(h, w1.transpose())), w2.transpose())).mean();
     }));
     const run = async (): Promise<void> => {
       const y = g(A.ref, x.ref, W1.ref, W2.ref);

@@ -6,7 +6,16 @@
 // Prints the wall time of the profiled step, the number of dispatched kernels, their summed time,
 // the time grouped by kind (matmul-like reductions, other reductions, elementwise, routines) and the
 // slowest kernels with a short description.
-import { initEngine, np, refTree, blockUntilReady, read, profileKernels, type KernelTiming, type Tensor } from "../src/engine/index.ts";
+import {
+  initEngine,
+  np,
+  refTree,
+  blockUntilReady,
+  read,
+  profileKernels,
+  type KernelTiming,
+  type Tensor,
+} from "../src/engine/index.ts";
 import { blockInit, blockStep } from "./block.ts";
 import { flag } from "./stats.ts";
 
@@ -31,7 +40,17 @@ async function main(): Promise<void> {
   const step = async (): Promise<void> => {
     stepNo++;
     const bc1 = np.array(1 - 0.9 ** stepNo), bc2 = np.array(1 - 0.999 ** stepNo);
-    const out = blockStep(s.lora as never, s.m as never, s.v as never, refTree(init.frozen), init.x.ref, init.target.ref, init.maskBias.ref, bc1, bc2);
+    const out = blockStep(
+      s.lora as never,
+      s.m as never,
+      s.v as never,
+      refTree(init.frozen),
+      init.x.ref,
+      init.target.ref,
+      init.maskBias.ref,
+      bc1,
+      bc2,
+    );
     await blockUntilReady(out);
     await read(out.loss);
     out.loss.dispose();
@@ -43,11 +62,16 @@ async function main(): Promise<void> {
   const { kernels } = await profileKernels(step);
   const wall = performance.now() - t0;
   const sum = kernels.reduce((a, k) => a + k.ms, 0);
-  console.log(`step wall ${wall.toFixed(1)} ms, ${kernels.length} kernels dispatched, kernel time ${sum.toFixed(1)} ms`);
+  console.log(
+    `step wall ${wall.toFixed(1)} ms, ${kernels.length} kernels dispatched, kernel time ${sum.toFixed(1)} ms`,
+  );
   // The forward ends with the loss: the one kernel that sums all N·d squared errors to a scalar.
   const lossAt = kernels.findIndex((k) => k.reduction === `Add:${1024 * 256}`);
-  const part = (ks: KernelTiming[]): string => `${ks.length} kernels, ${ks.reduce((a, k) => a + k.ms, 0).toFixed(1)} ms`;
-  console.log(`forward (to the loss): ${part(kernels.slice(0, lossAt + 1))}; backward + AdamW: ${part(kernels.slice(lossAt + 1))}`);
+  const part = (ks: KernelTiming[]): string =>
+    `${ks.length} kernels, ${ks.reduce((a, k) => a + k.ms, 0).toFixed(1)} ms`;
+  console.log(
+    `forward (to the loss): ${part(kernels.slice(0, lossAt + 1))}; backward + AdamW: ${part(kernels.slice(lossAt + 1))}`,
+  );
   const groups = new Map<string, { n: number; ms: number }>();
   for (const k of kernels) {
     const g = groups.get(kernelKind(k)) ?? { n: 0, ms: 0 };
@@ -61,7 +85,8 @@ async function main(): Promise<void> {
   }
   console.log(`\nslowest ${top} kernels (dispatch index, ms, kind, expression head):`);
   const ranked = kernels.map((k, i) => ({ k, i })).sort((a, b) => b.k.ms - a.k.ms).slice(0, top);
-  for (const { k, i } of ranked) console.log(`#${i} ${k.ms.toFixed(2)} ${kernelKind(k)} ${k.exp.slice(0, Number(process.env["EXP_CHARS"] ?? 160))}`);
+  for (const { k, i } of ranked)
+    console.log(`#${i} ${k.ms.toFixed(2)} ${kernelKind(k)} ${k.exp.slice(0, Number(process.env["EXP_CHARS"] ?? 160))}`);
 }
 
 await main();

@@ -4,7 +4,19 @@
 // bench/torch_block.py is the same step in PyTorch. Prints one JSON line: median ms per step.
 //
 //   node --import tsx bench/block.ts [--reps 10] [--warmup 2]
-import { initEngine, engineThreads, np, jnn, jit, valueAndGrad, tensor, read, blockUntilReady, refTree, type Tensor } from "../src/engine/index.ts";
+import {
+  initEngine,
+  engineThreads,
+  np,
+  jnn,
+  jit,
+  valueAndGrad,
+  tensor,
+  read,
+  blockUntilReady,
+  refTree,
+  type Tensor,
+} from "../src/engine/index.ts";
 import { gelu } from "../src/nn/activation.ts";
 import { median, pattern, flag, report } from "./stats.ts";
 
@@ -68,7 +80,8 @@ export function blockLoss(lora: Lora, f: Frozen, x: Tensor, target: Tensor, mask
   const q = heads4(loraLinear(h.ref, f.Wq, lora.qA, lora.qB));
   const k = heads4(loraLinear(h.ref, f.Wk, lora.kA, lora.kB));
   const v = heads4(loraLinear(h, f.Wv, lora.vA, lora.vB));
-  const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(dh)).add(maskBias); // [B,H,T,dh]·[B,H,dh,T] → [B,H,T,T]
+  // [B,H,T,dh]·[B,H,dh,T] → [B,H,T,T]
+  const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(dh)).add(maskBias);
   const att = np.matmul(jnn.softmax(scores, -1), v); // [B,H,T,T]·[B,H,T,dh] → [B,H,T,dh]
   const merged = att.transpose([0, 2, 1, 3]).reshape([N, d]); // [B,H,T,dh] → [N,d]
   const x1 = x.add(loraLinear(merged, f.Wo, lora.oA, lora.oB)); // [N,d]
@@ -120,7 +133,15 @@ async function main(): Promise<void> {
     ({ lora, m, v } = out);
     if (step > warmup) times.push(performance.now() - t0);
   }
-  report({ bench: "block", stack: "jax-js", threads: engineThreads(), msPerStep: median(times), times, loss1: losses[0], lossLast: losses.at(-1) });
+  report({
+    bench: "block",
+    stack: "jax-js",
+    threads: engineThreads(),
+    msPerStep: median(times),
+    times,
+    loss1: losses[0],
+    lossLast: losses.at(-1),
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

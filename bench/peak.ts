@@ -29,13 +29,15 @@ function f32(v: number): number[] {
 export function peakModule(fma = false): Uint8Array {
   const M = CHAINS + 1, C = CHAINS + 2; // locals: 0 = iterations, 1..K = acc, K+1 = m, K+2 = c
   const body: number[] = [1, CHAINS + 2, 0x7b]; // CHAINS+2 v128 locals
-  for (let i = 0; i < CHAINS; i++) body.push(0x43, ...f32(1 + i / 16), 0xfd, 0x13, 0x21, i + 1); // acc_i = splat(1+i/16)
+  // acc_i = splat(1+i/16)
+  for (let i = 0; i < CHAINS; i++) body.push(0x43, ...f32(1 + i / 16), 0xfd, 0x13, 0x21, i + 1);
   body.push(0x43, ...f32(0.9999999), 0xfd, 0x13, 0x21, M); // m = splat(0.9999999)
   body.push(0x43, ...f32(1e-7), 0xfd, 0x13, 0x21, C); // c = splat(1e-7)
   body.push(0x03, 0x40); // loop
   for (let i = 0; i < CHAINS; i++) {
     if (fma) {
-      body.push(0x20, i + 1, 0x20, M, 0x20, C, 0xfd, 0x85, 0x02, 0x21, i + 1); // acc_i = f32x4.relaxed_madd(acc_i, m, c)
+      // acc_i = f32x4.relaxed_madd(acc_i, m, c)
+      body.push(0x20, i + 1, 0x20, M, 0x20, C, 0xfd, 0x85, 0x02, 0x21, i + 1);
       continue;
     }
     body.push(0x20, i + 1, 0x20, M, 0xfd, 0xe6, 0x01); // f32x4.mul(acc_i, m)

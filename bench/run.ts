@@ -26,7 +26,13 @@ const PY = "/usr/bin/python3"; // Debian's python3 with torch 1.13; the first py
 interface Config { name: string; command: string[]; env?: Record<string, string>; once?: boolean; timeoutMs?: number }
 type Result = Record<string, unknown> & { msPerStep?: number; gflops?: Record<string, number> };
 
-const node = (script: string, ...args: string[]): string[] => [process.execPath, "--import", "tsx", `bench/${script}`, ...args];
+const node = (script: string, ...args: string[]): string[] => [
+  process.execPath,
+  "--import",
+  "tsx",
+  `bench/${script}`,
+  ...args,
+];
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt < 0 ? "" : String(process.argv[onlyAt + 1]);
 const allConfigs: Config[] = [
@@ -36,8 +42,16 @@ const allConfigs: Config[] = [
   { name: "block-jax-1t", command: node("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
   { name: "block-jax-2t", command: node("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "2" } },
   // docs/engine.md: torch's best setting here is 1 torch thread with 2 OpenBLAS threads.
-  { name: "block-torch-1t-blas2", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "2" } },
-  { name: "block-torch-1t-blas1", command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)], env: { OPENBLAS_NUM_THREADS: "1" } },
+  {
+    name: "block-torch-1t-blas2",
+    command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)],
+    env: { OPENBLAS_NUM_THREADS: "2" },
+  },
+  {
+    name: "block-torch-1t-blas1",
+    command: [PY, "bench/torch_block.py", "--threads", "1", "--reps", String(reps)],
+    env: { OPENBLAS_NUM_THREADS: "1" },
+  },
   ...toyConfigs({ quick, python: PY }),
   ...useConfigs({ python: PY, reps }),
 ];
@@ -68,7 +82,9 @@ for (let round = 0; round < rounds; round++) {
 const loadAfter = load();
 
 const all = (name: string): Result[] => results.get(name) ?? [];
-const med = (name: string, pick: (r: Result) => number): number => (all(name).length > 0 ? median(all(name).map(pick)) : NaN); // NaN: not run (--only)
+// NaN: not run (--only)
+const med = (name: string, pick: (r: Result) => number): number =>
+  all(name).length > 0 ? median(all(name).map(pick)) : NaN;
 const gf = (name: string, n: number): number => med(name, (r) => r.gflops?.[n] ?? NaN);
 const ms = (name: string): number => med(name, (r) => r.msPerStep ?? NaN);
 const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : "–");
@@ -79,37 +95,80 @@ const peak1 = med("peak", (r) => r["gflops1"] as number);
 const peak2 = med("peak", (r) => r["gflops2"] as number);
 const lines: string[] = [];
 lines.push("## Matmul (jax-js wasm, jit, completion forced with `await read`)", "");
-lines.push(`WASM-SIMD128 peak (bench/peak.ts: 12 independent f32x4 mul+add chains, no FMA): ${fmt(peak1)} GFLOP/s on 1 thread, ${fmt(peak2)} on 2 workers at once.`, "");
-lines.push("| n | 1 thread GFLOP/s | % of 1-thread peak | 2 threads GFLOP/s | % of 2-thread peak | 2t / 1t |", "|---|---|---|---|---|---|");
+lines.push(
+  `WASM-SIMD128 peak (bench/peak.ts: 12 independent f32x4 mul+add chains, no FMA): ${fmt(peak1)} GFLOP/s on 1 thread, ${fmt(peak2)} on 2 workers at once.`,
+  "",
+);
+lines.push(
+  "| n | 1 thread GFLOP/s | % of 1-thread peak | 2 threads GFLOP/s | % of 2-thread peak | 2t / 1t |",
+  "|---|---|---|---|---|---|",
+);
 for (const n of SIZES) {
   const [g1, g2] = [gf("matmul-1t", n), gf("matmul-2t", n)];
-  lines.push(`| ${n} | ${fmt(g1)} | ${fmt((100 * g1) / peak1, 0)} % | ${fmt(g2)} | ${fmt((100 * g2) / peak2, 0)} % | ${fmt(g2 / g1, 2)} |`);
+  lines.push(
+    `| ${n} | ${fmt(g1)} | ${fmt((100 * g1) / peak1, 0)} % | ${fmt(g2)} | ${fmt((100 * g2) / peak2, 0)} % | ${fmt(g2 / g1, 2)} |`,
+  );
 }
 const torchBest = ms("block-torch-1t-blas2"), torch11 = ms("block-torch-1t-blas1");
 const jax1 = ms("block-jax-1t"), jax2 = ms("block-jax-2t");
-lines.push("", "## LoRA training step of a pre-LN transformer block (d 256, 4 heads, T 128, batch 8, MLP 1024, r 8 on q,k,v,o, AdamW)", "");
-lines.push("| configuration | ms / step (median of rounds) | per-round medians | ratio to torch 1t/BLAS 2 | ratio to torch 1t/BLAS 1 |", "|---|---|---|---|---|");
+lines.push(
+  "",
+  "## LoRA training step of a pre-LN transformer block (d 256, 4 heads, T 128, batch 8, MLP 1024, r 8 on q,k,v,o, AdamW)",
+  "",
+);
+lines.push(
+  "| configuration | ms / step (median of rounds) | per-round medians | ratio to torch 1t/BLAS 2 | ratio to torch 1t/BLAS 1 |",
+  "|---|---|---|---|---|",
+);
 for (const [name, label] of [
-  ["block-jax-1t", "lorascope / jax-js, 1 thread"], ["block-jax-2t", "lorascope / jax-js, 2 threads"],
-  ["block-torch-1t-blas2", "PyTorch, torch 1 thread, OpenBLAS 2"], ["block-torch-1t-blas1", "PyTorch, torch 1 thread, OpenBLAS 1"],
+  ["block-jax-1t", "lorascope / jax-js, 1 thread"],
+  ["block-jax-2t", "lorascope / jax-js, 2 threads"],
+  ["block-torch-1t-blas2", "PyTorch, torch 1 thread, OpenBLAS 2"],
+  ["block-torch-1t-blas1", "PyTorch, torch 1 thread, OpenBLAS 1"],
 ] as const) {
-  lines.push(`| ${label} | ${fmt(ms(name))} | ${spread(name, (r) => r.msPerStep ?? NaN)} | ${fmt(ms(name) / torchBest, 2)} | ${fmt(ms(name) / torch11, 2)} |`);
+  lines.push(
+    `| ${label} | ${fmt(ms(name))} | ${spread(name, (r) => r.msPerStep ?? NaN)} | ${fmt(ms(name) / torchBest, 2)} | ${fmt(ms(name) / torch11, 2)} |`,
+  );
 }
 const loss = (name: string): number => med(name, (r) => r["loss1"] as number);
-lines.push("", `Cross-check, loss at step 1: jax-js ${loss("block-jax-1t").toPrecision(8)}, jax-js 2 threads ${loss("block-jax-2t").toPrecision(8)}, torch ${loss("block-torch-1t-blas1").toPrecision(8)}.`);
+lines.push(
+  "",
+  `Cross-check, loss at step 1: jax-js ${loss("block-jax-1t").toPrecision(8)}, jax-js 2 threads ${loss("block-jax-2t").toPrecision(8)}, torch ${loss("block-torch-1t-blas1").toPrecision(8)}.`,
+);
 lines.push(`2 threads vs 1 on the block step: ${fmt(jax1 / jax2, 2)}× (speed-up).`);
-lines.push("", "## Toy sweeps", "", ...(configs.some((c) => c.name.startsWith("toy")) ? toyReport(all, quick) : ["Not measured in this run (--only)."]));
-lines.push("", "## USE-lite sentence encoder at [32, 32]", "", ...(configs.some((c) => c.name.startsWith("use")) ? useReport(all) : ["Not measured in this run (--only)."]));
+lines.push(
+  "",
+  "## Toy sweeps",
+  "",
+  ...(configs.some((c) => c.name.startsWith("toy")) ? toyReport(all, quick) : ["Not measured in this run (--only)."]),
+);
+lines.push(
+  "",
+  "## USE-lite sentence encoder at [32, 32]",
+  "",
+  ...(configs.some((c) => c.name.startsWith("use")) ? useReport(all) : ["Not measured in this run (--only)."]),
+);
 
-const jaxVersion = (JSON.parse(readFileSync(`${root}/node_modules/@jax-js/jax/package.json`, "utf8")) as { version: string }).version;
-const sh = (cmd: string): string => { try { return execFileSync("sh", ["-c", cmd], { encoding: "utf8" }).trim(); } catch { return "unknown"; } };
+const jaxVersion = (
+  JSON.parse(readFileSync(`${root}/node_modules/@jax-js/jax/package.json`, "utf8")) as { version: string }
+).version;
+const sh = (cmd: string): string => {
+  try {
+    return execFileSync("sh", ["-c", cmd], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+};
 const header = [
-  "# lorascope benchmark results", "",
-  `Written by \`bench/run.ts\` on ${new Date().toISOString()}${quick ? " — **--quick run: checks the scripts only, the numbers mean little**" : ""}.`, "",
+  "# lorascope benchmark results",
+  "",
+  `Written by \`bench/run.ts\` on ${new Date().toISOString()}${quick ? " — **--quick run: checks the scripts only, the numbers mean little**" : ""}.`,
+  "",
   `- machine: ${sh("lscpu | sed -n 's/^Model name: *//p'")}, ${os.cpus().length} CPUs (${sh("nproc")} online), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
   `- load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}`,
-  `- versions: node ${process.version}, @jax-js/jax ${jaxVersion}, torch ${String([...results.values()].flat().find((r) => typeof r["torch"] === "string")?.["torch"] ?? "?")}, OpenBLAS (libopenblas0-pthread) ${sh("dpkg-query -W -f '${Version}' libopenblas0-pthread")}`,
-  `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up (toy children: see their section; whole-spec runs in round 1 only)${only === "" ? "" : `; only configurations starting with "${only}"`}`, "",
+  `- versions: node ${process.version}, @jax-js/jax ${jaxVersion}, torch ${([...results.values()].flat().find((r) => typeof r["torch"] === "string")?.["torch"] as string | undefined) ?? "?"}, OpenBLAS (libopenblas0-pthread) ${sh("dpkg-query -W -f '${Version}' libopenblas0-pthread")}`,
+  `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up (toy children: see their section; whole-spec runs in round 1 only)${only === "" ? "" : `; only configurations starting with "${only}"`}`,
+  "",
 ];
 const text = [...header, ...lines, ""].join("\n");
 // A partial run (--only) must not overwrite the full results: it gets its own file.

@@ -33,13 +33,18 @@ const zaOnly = jit((H: Tensor, A: Tensor) => zaOf(H, A));
 const uOnly = jit((C: Tensor, zaT: Tensor, B: Tensor) => preact(C, zaT, B, s)); // materialises [K,N,n]
 const readout = jit((u: Tensor, w: Tensor) => np.maximum(u, 0).mul(w.reshape([1, 1, n])).sum(2)); // [K,N,n] → [K,N]
 const stage2 = jit((C: Tensor, w: Tensor, zaT: Tensor, B: Tensor, err: Tensor) =>
-  np.greater(preact(C, zaT, B, s), 0).astype(np.float32).mul(w.reshape([1, 1, n])).mul(err.mul((2 / N) * s).reshape([K, N, 1])),
+  np
+    .greater(preact(C, zaT, B, s), 0)
+    .astype(np.float32)
+    .mul(w.reshape([1, 1, n]))
+    .mul(err.mul((2 / N) * s).reshape([K, N, 1])),
 );
 // Alternatives (not in toy-step.ts): stage 2 from a stored u, and u as a batched matmul with inner size r.
 const stage2FromU = jit((u: Tensor, w: Tensor, err: Tensor) =>
   np.greater(u, 0).astype(np.float32).mul(w.reshape([1, 1, n])).mul(err.mul((2 / N) * s).reshape([K, N, 1])),
 );
-const uMatmul = jit((C: Tensor, zaT: Tensor, B: Tensor) => np.matmul(np.transpose(zaT, [0, 2, 1]), B).mul(s).add(C)); // [K,N,r]·[K,r,n] + C
+// [K,N,r]·[K,r,n] + C
+const uMatmul = jit((C: Tensor, zaT: Tensor, B: Tensor) => np.matmul(np.transpose(zaT, [0, 2, 1]), B).mul(s).add(C));
 const gBk = jit((zaT: Tensor, gu: Tensor) => np.matmul(zaT, gu)); // [K,r,N]·[K,N,n]
 const gzaK = jit((B: Tensor, gu: Tensor) => np.matmul(B, np.transpose(gu, [0, 2, 1]))); // [K,r,n]·[K,n,N]
 const gAk = jit((gzaT: Tensor, H: Tensor) => np.matmul(gzaT.reshape([K * r, N]), H)); // [K·r,N]·[N,n]
@@ -78,7 +83,16 @@ ms["stage3 gA = ∂Z_A·H"] = await time(() => gAk(gzaT.ref, H.ref));
 // The whole step as the trainer calls it (Adam, masks included).
 const step = makeToyStep({ kind: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8 }, s, 100);
 const zeros = () => np.zeros([K, r, n]);
-let st: ToyState = { A: A.ref, B: B.ref, mA: zeros(), vA: zeros(), mB: zeros(), vB: zeros(), active: np.ones([K]), divergedAt: np.full([K], -1) };
+let st: ToyState = {
+  A: A.ref,
+  B: B.ref,
+  mA: zeros(),
+  vA: zeros(),
+  mB: zeros(),
+  vB: zeros(),
+  active: np.ones([K]),
+  divergedAt: np.full([K], -1),
+};
 const lr = tensor(new Float32Array(K).fill(1e-3), [K]);
 const loss0 = tensor(new Float32Array(K).fill(1e9), [K]);
 const whole: number[] = [];
@@ -93,4 +107,11 @@ for (let t = 1; t <= reps + 1; t++) {
 }
 ms["whole step (makeToyStep)"] = median(whole);
 const E = K * N * n;
-report({ bench: "toy-stages", width: n, K, E, ms, nsPerElement: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, (v * 1e6) / E])) });
+report({
+  bench: "toy-stages",
+  width: n,
+  K,
+  E,
+  ms,
+  nsPerElement: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, (v * 1e6) / E])),
+});

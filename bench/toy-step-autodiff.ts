@@ -43,38 +43,53 @@ function makeAutodiffStep() {
     { hasAux: true },
   );
   const frob3 = (x: Tensor) => np.sqrt(np.square(x).sum([1, 2]));
-  const step = jit((st: AutodiffState, H: Tensor, C: Tensor, w: Tensor, y: Tensor, lr: Tensor, loss0: Tensor, t: Tensor) => {
-    const K = st.A.shape[0] as number;
-    const [[total, loss], g] = vg({ A: st.A.ref, B: st.B.ref }, H, C, w, y);
-    total.dispose();
-    const count = t.ref.sub(1); // updates applied before this one (optim's step number)
-    const [dir, moments] = adam.update(g, refTree(st.adam), { A: st.A, B: st.B }, count); // borrows params and count
-    count.dispose();
-    const lr3 = lr.reshape([K, 1, 1]);
-    const uA = (dir["A"] as Tensor).mul(lr3.ref);
-    const uB = (dir["B"] as Tensor).mul(lr3);
-    const A2 = st.A.ref.sub(uA.ref);
-    const B2 = st.B.ref.sub(uB.ref);
-    const lossOk = np.isfinite(loss.ref).astype(np.float32).mul(np.lessEqual(loss.ref, loss0.mul(divergeFactor)).astype(np.float32));
-    const finite = np.isfinite(A2.ref).astype(np.float32).min([1, 2]).mul(np.isfinite(B2.ref).astype(np.float32).min([1, 2]));
-    const ok = st.active.ref.mul(lossOk).mul(finite); // [K]
-    const stopped = st.active.sub(ok.ref);
-    const keep = np.greater(ok.ref, 0).reshape([K, 1, 1]);
-    const sel = (a: Tensor, b: Tensor) => np.where(keep.ref, a, b);
-    const old = st.adam;
-    const next: AutodiffState = {
-      A: sel(A2, st.A),
-      B: sel(B2, st.B),
-      adam: {
-        mu: { A: sel(moments.mu["A"] as Tensor, old.mu["A"] as Tensor), B: sel(moments.mu["B"] as Tensor, old.mu["B"] as Tensor) },
-        nu: { A: sel(moments.nu["A"] as Tensor, old.nu["A"] as Tensor), B: sel(moments.nu["B"] as Tensor, old.nu["B"] as Tensor) },
-      },
-      active: ok.ref,
-      divergedAt: np.where(np.greater(stopped, 0), t, st.divergedAt),
-    };
-    keep.dispose();
-    return [next, loss, frob3(uA).mul(ok.ref), frob3(uB).mul(ok)] as const;
-  }) as unknown as (st: AutodiffState, ...rest: Tensor[]) => readonly [AutodiffState, Tensor, Tensor, Tensor];
+  const step = jit(
+    (st: AutodiffState, H: Tensor, C: Tensor, w: Tensor, y: Tensor, lr: Tensor, loss0: Tensor, t: Tensor) => {
+      const K = st.A.shape[0] as number;
+      const [[total, loss], g] = vg({ A: st.A.ref, B: st.B.ref }, H, C, w, y);
+      total.dispose();
+      const count = t.ref.sub(1); // updates applied before this one (optim's step number)
+      const [dir, moments] = adam.update(g, refTree(st.adam), { A: st.A, B: st.B }, count); // borrows params and count
+      count.dispose();
+      const lr3 = lr.reshape([K, 1, 1]);
+      const uA = (dir["A"] as Tensor).mul(lr3.ref);
+      const uB = (dir["B"] as Tensor).mul(lr3);
+      const A2 = st.A.ref.sub(uA.ref);
+      const B2 = st.B.ref.sub(uB.ref);
+      const lossOk = np
+        .isfinite(loss.ref)
+        .astype(np.float32)
+        .mul(np.lessEqual(loss.ref, loss0.mul(divergeFactor)).astype(np.float32));
+      const finite = np
+        .isfinite(A2.ref)
+        .astype(np.float32)
+        .min([1, 2])
+        .mul(np.isfinite(B2.ref).astype(np.float32).min([1, 2]));
+      const ok = st.active.ref.mul(lossOk).mul(finite); // [K]
+      const stopped = st.active.sub(ok.ref);
+      const keep = np.greater(ok.ref, 0).reshape([K, 1, 1]);
+      const sel = (a: Tensor, b: Tensor) => np.where(keep.ref, a, b);
+      const old = st.adam;
+      const next: AutodiffState = {
+        A: sel(A2, st.A),
+        B: sel(B2, st.B),
+        adam: {
+          mu: {
+            A: sel(moments.mu["A"] as Tensor, old.mu["A"] as Tensor),
+            B: sel(moments.mu["B"] as Tensor, old.mu["B"] as Tensor),
+          },
+          nu: {
+            A: sel(moments.nu["A"] as Tensor, old.nu["A"] as Tensor),
+            B: sel(moments.nu["B"] as Tensor, old.nu["B"] as Tensor),
+          },
+        },
+        active: ok.ref,
+        divergedAt: np.where(np.greater(stopped, 0), t, st.divergedAt),
+      };
+      keep.dispose();
+      return [next, loss, frob3(uA).mul(ok.ref), frob3(uB).mul(ok)] as const;
+    },
+  ) as unknown as (st: AutodiffState, ...rest: Tensor[]) => readonly [AutodiffState, Tensor, Tensor, Tensor];
   return step;
 }
 
@@ -135,14 +150,33 @@ async function main(): Promise<void> {
       let outs: Tensor[] = [];
       for (let t = 1; t <= steps; t++) {
         disposeAll(outs);
-        const [next, loss, updA, updB] = auto(st, batch.H.ref, batch.C.ref, batch.w.ref, batch.y.ref, lr.ref, loss0.ref, np.array(t));
+        const [next, loss, updA, updB] = auto(
+          st,
+          batch.H.ref,
+          batch.C.ref,
+          batch.w.ref,
+          batch.y.ref,
+          lr.ref,
+          loss0.ref,
+          np.array(t),
+        );
         st = next;
         outs = [loss, updA, updB];
       }
       await read(st.A);
       const sec = (performance.now() - t0) / 1000;
       const A = await read(st.A);
-      disposeAll([...outs, st.A, st.B, st.adam.mu["A"], st.adam.mu["B"], st.adam.nu["A"], st.adam.nu["B"], st.active, st.divergedAt] as Tensor[]);
+      disposeAll([
+        ...outs,
+        st.A,
+        st.B,
+        st.adam.mu["A"],
+        st.adam.mu["B"],
+        st.adam.nu["A"],
+        st.adam.nu["B"],
+        st.active,
+        st.divergedAt,
+      ] as Tensor[]);
       return { sec, A };
     };
 
@@ -176,7 +210,9 @@ async function main(): Promise<void> {
       autoMs,
     };
     results.push(row);
-    process.stderr.write(`n=${n} K=${K}: hand ${row.handMsPerStep.toFixed(1)} ms/step, autodiff ${row.autodiffMsPerStep.toFixed(1)} ms/step (×${row.ratio.toFixed(2)}); max |ΔA| after ${steps} steps ${maxDiff.toExponential(2)} (max |A| ${maxAbs.toFixed(3)})\n`);
+    process.stderr.write(
+      `n=${n} K=${K}: hand ${row.handMsPerStep.toFixed(1)} ms/step, autodiff ${row.autodiffMsPerStep.toFixed(1)} ms/step (×${row.ratio.toFixed(2)}); max |ΔA| after ${steps} steps ${maxDiff.toExponential(2)} (max |A| ${maxAbs.toFixed(3)})\n`,
+    );
     disposeAll([batch.H, batch.C, batch.y, batch.w, lr, loss0]);
   }
   report({ bench: "toy-step-autodiff", steps, reps, results });

@@ -5,7 +5,8 @@
 // trainS = runToyJob's wall time minus the frozen setup timed alone just before it (after one
 // untimed setup that warms the engine), so it keeps the jit tracing/compilation of every trainer call.
 //
-//   LORASCOPE_THREADS=1 node --import tsx bench/toy-sweep.ts --width 1024 --runs 24 --steps 50 [--one-at-a-time] [--reps 1]
+//   LORASCOPE_THREADS=1 node --import tsx bench/toy-sweep.ts --width 1024 --runs 24 --steps 50 \
+//     [--one-at-a-time] [--reps 1]
 import { initEngine, engineThreads } from "../src/engine/index.ts";
 import { prng } from "../src/core/index.ts";
 import { makeToyBase, makeToyTasks, toyFeatures } from "../src/models/toy.ts";
@@ -22,7 +23,14 @@ const batched = !process.argv.includes("--one-at-a-time");
 
 await initEngine();
 const maxChunkElems = flag("max-chunk-elems", 2 ** 25); // K·N·n per trainer call
-const spec = toySpec({ widths: [width], lrs: logSpaced(2 ** -11, 2 ** -1, Math.max(1, runs / 2)), seeds: [0], steps, batchAdapters: batched, maxChunkElems });
+const spec = toySpec({
+  widths: [width],
+  lrs: logSpaced(2 ** -11, 2 ** -1, Math.max(1, runs / 2)),
+  seeds: [0],
+  steps,
+  batchAdapters: batched,
+  maxChunkElems,
+});
 const [job] = pendingJobs(spec, new Set());
 if (job === undefined) throw new Error("empty grid");
 
@@ -52,6 +60,15 @@ for (let i = 0; i < reps; i++) {
 }
 const setupS = median(setups);
 report({
-  bench: "toy", stack: batched ? "lorascope-batched" : "lorascope-one-at-a-time", width, runs: job.runs.length, steps,
-  setupS, trainS: median(trains.length > 1 ? trains.slice(1) : trains), trainTimes: trains, coldTrainS: trains[0], threads: engineThreads(), lossLast,
+  bench: "toy",
+  stack: batched ? "lorascope-batched" : "lorascope-one-at-a-time",
+  width,
+  runs: job.runs.length,
+  steps,
+  setupS,
+  trainS: median(trains.length > 1 ? trains.slice(1) : trains),
+  trainTimes: trains,
+  coldTrainS: trains[0],
+  threads: engineThreads(),
+  lossLast,
 });

@@ -12,7 +12,11 @@ const L = Number(process.argv[3] ?? 32);
 const reps = Number(process.argv[4] ?? 3);
 const m = await loadUseLite();
 const rows = Array.from({ length: B }, (_, b) => Float32Array.from(prng.normal(prng.key(b), [L * 256])));
-const f = jit((p: Params, x: Tensor, mask: Tensor) => apply(p, { x, mask }, m.constants)) as unknown as (p: Params, x: Tensor, mask: Tensor) => Tensor;
+const f = jit((p: Params, x: Tensor, mask: Tensor) => apply(p, { x, mask }, m.constants)) as unknown as (
+  p: Params,
+  x: Tensor,
+  mask: Tensor,
+) => Tensor;
 const times: number[] = [];
 for (let i = 0; i < reps + 1; i++) {
   const { x, mask } = packBatch(rows, L);
@@ -24,4 +28,13 @@ for (let i = 0; i < reps + 1; i++) {
 }
 const later = times.slice(1).sort((a, b) => a - b);
 const med = later[Math.floor(later.length / 2)] as number;
-console.log(JSON.stringify({ B, L, firstMs: Math.round(times[0] as number), laterMs: later.map(Math.round), sentencesPerSec: +(B / (med / 1000)).toFixed(1), load: os.loadavg().map((v) => +v.toFixed(2)) }));
+console.log(
+  JSON.stringify({
+    B,
+    L,
+    firstMs: Math.round(times[0] as number),
+    laterMs: later.map(Math.round),
+    sentencesPerSec: +(B / (med / 1000)).toFixed(1),
+    load: os.loadavg().map((v) => +v.toFixed(2)),
+  }),
+);

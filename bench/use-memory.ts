@@ -15,10 +15,17 @@ import { apply, loadUseLite, packBatch } from "../src/models/use-lite/index.ts";
 const MiB = 2 ** 20;
 const SHAPES: ReadonlyArray<readonly [number, number]> = [[8, 32], [32, 32], [8, 128], [16, 128], [32, 128]];
 
-async function measure(B: number, L: number): Promise<{ B: number; L: number; heapBeforeMiB: number; heapAfterMiB: number }> {
+async function measure(
+  B: number,
+  L: number,
+): Promise<{ B: number; L: number; heapBeforeMiB: number; heapAfterMiB: number }> {
   const m = await loadUseLite();
   const rows = Array.from({ length: B }, (_, b) => Float32Array.from(prng.normal(prng.key(b), [L * 256])));
-  const f = jit((p: Params, x: Tensor, mask: Tensor) => apply(p, { x, mask }, m.constants)) as unknown as (p: Params, x: Tensor, mask: Tensor) => Tensor;
+  const f = jit((p: Params, x: Tensor, mask: Tensor) => apply(p, { x, mask }, m.constants)) as unknown as (
+    p: Params,
+    x: Tensor,
+    mask: Tensor,
+  ) => Tensor;
   const before = process.memoryUsage().external; // the wasm memory is an external buffer
   for (let i = 0; i < 2; i++) {
     const { x, mask } = packBatch(rows, L);
@@ -26,18 +33,27 @@ async function measure(B: number, L: number): Promise<{ B: number; L: number; he
     await read(y);
     y.dispose();
   }
-  return { B, L, heapBeforeMiB: Math.round(before / MiB), heapAfterMiB: Math.round(process.memoryUsage().external / MiB) };
+  return {
+    B,
+    L,
+    heapBeforeMiB: Math.round(before / MiB),
+    heapAfterMiB: Math.round(process.memoryUsage().external / MiB),
+  };
 }
 
 if (process.argv.length >= 4) {
   console.log(JSON.stringify(await measure(Number(process.argv[2]), Number(process.argv[3]))));
 } else {
   const self = fileURLToPath(import.meta.url);
-  console.log("| batch × tokens | external memory after loading (MiB) | after two forwards (MiB) | growth per sentence (MiB) |");
+  console.log(
+    "| batch × tokens | external memory after loading (MiB) | after two forwards (MiB) | growth per sentence (MiB) |",
+  );
   console.log("|---|---|---|---|");
   for (const [B, L] of SHAPES) {
     const out = execFileSync(process.execPath, ["--import", "tsx", self, String(B), String(L)], { encoding: "utf8" });
     const r = JSON.parse(out.trim().split("\n").at(-1) as string) as Awaited<ReturnType<typeof measure>>;
-    console.log(`| ${B} × ${L} | ${r.heapBeforeMiB} | ${r.heapAfterMiB} | ${((r.heapAfterMiB - r.heapBeforeMiB) / B).toFixed(1)} |`);
+    console.log(
+      `| ${B} × ${L} | ${r.heapBeforeMiB} | ${r.heapAfterMiB} | ${((r.heapAfterMiB - r.heapBeforeMiB) / B).toFixed(1)} |`,
+    );
   }
 }

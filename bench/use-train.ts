@@ -34,7 +34,9 @@ const trainer = mode === "eager" ? createTrainer(trainerOpts) : createJitTrainer
 let state = trainer.init(inj.params);
 const grouped = process.argv[5] !== "random";
 const order = clf.epochOrder(prng.key(2), 0, train.labels.length);
-const batches = grouped ? clf.bucketedBatches(prng.key(2), 0, train, batch) : [...Array(Math.ceil(order.length / batch)).keys()].map((k) => order.slice(k * batch, (k + 1) * batch));
+const batches = grouped
+  ? clf.bucketedBatches(prng.key(2), 0, train, batch)
+  : [...Array(Math.ceil(order.length / batch)).keys()].map((k) => order.slice(k * batch, (k + 1) * batch));
 const byL = new Map<number, number[]>();
 const t0 = performance.now();
 for (const idx of batches) {
@@ -48,5 +50,25 @@ for (const idx of batches) {
 const total = (performance.now() - t0) / 1000;
 disposeTree(trainer.params(state));
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const perL = Object.fromEntries([...byL].map(([L, ts]) => [L, { first: Math.round(ts[0]!), warmMedian: Math.round(med(ts.slice(1))), warm: ts.length - 1, warmExPerSec: +(batch / (med(ts.slice(1)) / 1000)).toFixed(1) }]));
-console.log(JSON.stringify({ mode, grouped, batch, steps, overallExPerSec: +(order.length / total).toFixed(2), perL, load: os.loadavg().map((v) => +v.toFixed(2)) }));
+const perL = Object.fromEntries(
+  [...byL].map(([L, ts]) => [
+    L,
+    {
+      first: Math.round(ts[0]!),
+      warmMedian: Math.round(med(ts.slice(1))),
+      warm: ts.length - 1,
+      warmExPerSec: +(batch / (med(ts.slice(1)) / 1000)).toFixed(1),
+    },
+  ]),
+);
+console.log(
+  JSON.stringify({
+    mode,
+    grouped,
+    batch,
+    steps,
+    overallExPerSec: +(order.length / total).toFixed(2),
+    perL,
+    load: os.loadavg().map((v) => +v.toFixed(2)),
+  }),
+);

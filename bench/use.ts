@@ -22,7 +22,13 @@ export const USE_EXPORT_DIR = path.join(os.tmpdir(), "lorascope-bench-use");
 const B = 32;
 const L = 32;
 
-const node = (script: string, ...args: string[]): string[] => [process.execPath, "--import", "tsx", `bench/${script}`, ...args];
+const node = (script: string, ...args: string[]): string[] => [
+  process.execPath,
+  "--import",
+  "tsx",
+  `bench/${script}`,
+  ...args,
+];
 
 /** Write the torch side's inputs (params, constants, sentence batch, lorascope's embeddings). */
 export function useSetup(root: string): void {
@@ -34,9 +40,27 @@ export function useConfigs(opts: { python: string; reps: number }): UseConfig[] 
   const torch = [opts.python, "bench/torch_use.py", "--threads", "1"];
   const blas1 = { OPENBLAS_NUM_THREADS: "1" };
   return [
-    { name: "use-ls-forward", command: node("use-forward.ts", String(B), String(L), String(opts.reps)), env: { LORASCOPE_THREADS: "1" } },
+    {
+      name: "use-ls-forward",
+      command: node("use-forward.ts", String(B), String(L), String(opts.reps)),
+      env: { LORASCOPE_THREADS: "1" },
+    },
     { name: "use-ls-train", command: node("use-train.ts", "jit", String(B), "12"), env: { LORASCOPE_THREADS: "1" } },
-    { name: "use-torch", command: [...torch, "--bench", USE_EXPORT_DIR, "--batch", String(B), "--len", String(L), "--reps", String(opts.reps)], env: blas1 },
+    {
+      name: "use-torch",
+      command: [
+        ...torch,
+        "--bench",
+        USE_EXPORT_DIR,
+        "--batch",
+        String(B),
+        "--len",
+        String(L),
+        "--reps",
+        String(opts.reps),
+      ],
+      env: blas1,
+    },
     { name: "use-torch-check", command: [...torch, "--check", USE_EXPORT_DIR], env: blas1, once: true },
   ];
 }
@@ -50,13 +74,18 @@ export function useReport(all: (name: string) => Result[]): string[] {
     return vs.length > 0 ? median(vs) : NaN;
   };
   const lsForward = med("use-ls-forward", (r) => median((r["laterMs"] as number[] | undefined) ?? [NaN]));
-  const lsTrain = med("use-ls-train", (r) => ((r["perL"] as Record<string, { warmMedian: number | null }> | undefined)?.[String(L)]?.warmMedian ?? NaN));
+  const lsTrain = med(
+    "use-ls-train",
+    (r) => (r["perL"] as Record<string, { warmMedian: number | null }> | undefined)?.[String(L)]?.warmMedian ?? NaN,
+  );
   const tForward = med("use-torch", (r) => r["forwardMsPerBatch"] as number);
   const tTrain = med("use-torch", (r) => r["trainMsPerStep"] as number);
   const check = all("use-torch-check")[0];
   return [
-    `Batch ${B} of real sentiment sentences padded to ${L} tokens; lorascope 1 engine thread, torch 1 thread with OpenBLAS 1. Train step: LoRA r 8, alpha 8 on q/k/v/o_proj, fc1, fc2 of both layers, head [2, 512], AdamW, cross-entropy.`, "",
-    "| | lorascope ms | torch ms | lorascope / torch | lorascope per s | torch per s |", "|---|---|---|---|---|---|",
+    `Batch ${B} of real sentiment sentences padded to ${L} tokens; lorascope 1 engine thread, torch 1 thread with OpenBLAS 1. Train step: LoRA r 8, alpha 8 on q/k/v/o_proj, fc1, fc2 of both layers, head [2, 512], AdamW, cross-entropy.`,
+    "",
+    "| | lorascope ms | torch ms | lorascope / torch | lorascope per s | torch per s |",
+    "|---|---|---|---|---|---|",
     `| frozen forward (per batch) | ${fmt(lsForward)} | ${fmt(tForward)} | ${fmt(lsForward / tForward, 2)} | ${fmt((B * 1000) / lsForward)} | ${fmt((B * 1000) / tForward)} |`,
     `| LoRA train step | ${fmt(lsTrain)} | ${fmt(tTrain)} | ${fmt(lsTrain / tTrain, 2)} | ${fmt((B * 1000) / lsTrain)} | ${fmt((B * 1000) / tTrain)} |`,
     "",

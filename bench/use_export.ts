@@ -15,7 +15,8 @@ import { apply, D_EMBED, loadUseLite, loadUseLiteCheckpoint, packBatch } from ".
 import { flag } from "./stats.ts";
 
 const outDir = process.argv[2];
-if (outDir === undefined || outDir.startsWith("--")) throw new Error("usage: node --import tsx bench/use_export.ts OUTDIR [--batch 32] [--len 32]");
+if (outDir === undefined || outDir.startsWith("--"))
+  throw new Error("usage: node --import tsx bench/use_export.ts OUTDIR [--batch 32] [--len 32]");
 const B = flag("batch", 32);
 const L = flag("len", 32);
 
@@ -24,7 +25,9 @@ const model = await loadUseLite(ckpt); // model.params = paramsFromCheckpoint(ck
 // The first B training sentences (seed 0 split) that fit in L tokens: real text, no padding surprises.
 const data = taskData({ task: "sentiment", seed: 0, limit: 8 * B });
 const cached = cacheExamples(model, data.train);
-const chosen = [...cached.rows.keys()].filter((i) => (cached.rows[i] as Float32Array).length / D_EMBED <= L).slice(0, B);
+const chosen = [...cached.rows.keys()]
+  .filter((i) => (cached.rows[i] as Float32Array).length / D_EMBED <= L)
+  .slice(0, B);
 if (chosen.length < B) throw new Error(`only ${chosen.length} of ${8 * B} sentences fit in ${L} tokens`);
 const rows = chosen.map((i) => cached.rows[i] as Float32Array);
 const labels = Float32Array.from(chosen, (i) => cached.labels[i] as number);
@@ -36,7 +39,10 @@ const emb = apply(model.params, { x, mask }, model.constants); // [B, 512]; cons
 const embHost = await read(emb);
 emb.dispose();
 
-const tensors: Array<[string, WriteTensor]> = [...ckpt.params].map(([name, t]) => [name, { shape: t.shape, data: Float32Array.from(t.data) }]);
+const tensors: Array<[string, WriteTensor]> = [...ckpt.params].map(([name, t]) => [
+  name,
+  { shape: t.shape, data: Float32Array.from(t.data) },
+]);
 tensors.push(
   ["input.x", { shape: [B, L, D_EMBED], data: xHost }],
   ["input.mask", { shape: [B, L], data: maskHost }],
@@ -46,5 +52,17 @@ tensors.push(
 mkdirSync(outDir, { recursive: true });
 await writeSafetensors(path.join(outDir, "use-lite.safetensors"), tensors);
 const tokens = rows.map((r) => r.length / D_EMBED);
-writeFileSync(path.join(outDir, "use-lite.json"), `${JSON.stringify({ ...model.constants, batch: B, len: L, tokens }, null, 2)}\n`);
-console.log(JSON.stringify({ outDir, tensors: tensors.length, batch: B, len: L, meanTokens: +(tokens.reduce((a, b) => a + b, 0) / B).toFixed(1), constants: model.constants }));
+writeFileSync(
+  path.join(outDir, "use-lite.json"),
+  `${JSON.stringify({ ...model.constants, batch: B, len: L, tokens }, null, 2)}\n`,
+);
+console.log(
+  JSON.stringify({
+    outDir,
+    tensors: tensors.length,
+    batch: B,
+    len: L,
+    meanTokens: +(tokens.reduce((a, b) => a + b, 0) / B).toFixed(1),
+    constants: model.constants,
+  }),
+);

@@ -12,7 +12,8 @@ import { median } from "./stats.ts";
 const reps = Number(process.argv[2] ?? 5);
 await initEngine();
 const [B, H, L, dh] = [32, 4, 32, 128];
-const random = (shape: number[], name: string): Tensor => tensor(prng.normal(prng.fold(prng.key(0), name), shape), shape);
+const random = (shape: number[], name: string): Tensor =>
+  tensor(prng.normal(prng.fold(prng.key(0), name), shape), shape);
 const p = linear.init(prng.key(1), H * dh, 512);
 const heads = random([B, H, L, dh], "heads");
 const residual = random([B, L, 512], "residual");
@@ -23,7 +24,7 @@ for (const mode of ["view", "contiguous"] as const) {
     return r.add(linear.apply(p, mode === "view" ? merged : contiguous(merged))); // [B, L, 512]
   }) as unknown as (p: Params, heads: Tensor, r: Tensor) => Tensor;
   const once = async (): Promise<Float32Array> => {
-    const y = f({ weight: (p["weight"] as Tensor).ref, bias: (p["bias"] as Tensor).ref }, heads.ref, residual.ref);
+    const y = f({ weight: (p["weight"]).ref, bias: (p["bias"] as Tensor).ref }, heads.ref, residual.ref);
     const v = await read(y);
     y.dispose();
     return v;
@@ -34,7 +35,8 @@ for (const mode of ["view", "contiguous"] as const) {
     const { kernels } = await profileKernels(once);
     ms.push(kernels.reduce((a, k) => a + k.ms, 0));
   }
-  out[mode] = { kernelMs: +median(ms).toFixed(1), sum: first.reduce((a, v) => a + v, 0) }; // the sums agree to float32 rounding (other accumulation order)
+  // the sums agree to float32 rounding (other accumulation order)
+  out[mode] = { kernelMs: +median(ms).toFixed(1), sum: first.reduce((a, v) => a + v, 0) };
 }
 out["load"] = os.loadavg().map((v) => +v.toFixed(2));
 console.log(JSON.stringify(out));

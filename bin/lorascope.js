@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The bin shim: register the TypeScript loader, then hand argv to the CLI.
-import { register } from "tsx/esm/api";
-register();
-const { main } = await import("../src/cli/main.ts");
+// The bin shim: hand argv to the built CLI (dist/, made by `npm run build`, which `npm install` runs).
+const { main } = await import("../dist/cli/main.js");
 process.exitCode = await main(process.argv.slice(2));

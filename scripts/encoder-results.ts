@@ -10,8 +10,10 @@ import { readRows, type EncoderSweepSpec } from "../src/experiments/encoder/swee
 /** The `lorascope sweep` command line that (re)creates a committed encoder sweep folder. */
 function sweepCommand(s: EncoderSweepSpec, dir: string): string {
   const opt = (flag: string, v: number | undefined): string => (v === undefined ? "" : ` --${flag} ${v}`);
-  return `npx lorascope sweep --model use-lite --task ${s.task} --lrs ${s.lrs.join(",")} --inits ${s.inits.join(",")} --seeds ${s.seeds}` +
-    `${opt("epochs", s.epochs)}${opt("head-lr", s.headLr)}${s.headInit === "probe" ? " --head-init probe" : ""}${opt("batch", s.batch)}${opt("limit", s.limit)}${opt("eval-limit", s.evalLimit)} --out ${dir}`;
+  return (
+    `npx lorascope sweep --model use-lite --task ${s.task} --lrs ${s.lrs.join(",")} --inits ${s.inits.join(",")} --seeds ${s.seeds}` +
+    `${opt("epochs", s.epochs)}${opt("head-lr", s.headLr)}${s.headInit === "probe" ? " --head-init probe" : ""}${opt("batch", s.batch)}${opt("limit", s.limit)}${opt("eval-limit", s.evalLimit)} --out ${dir}`
+  );
 }
 
 /** Markdown-safe text: the * of η* and the _ of Z_A must not open emphasis. */
@@ -28,7 +30,10 @@ function encoderSection(root: string, task: string): string {
   const total = s.lrs.length * s.inits.length * s.seeds;
   const summary = analyzeEncoderSweep(rows);
   const used = rows[0]?.splits?.used;
-  const verdict = summary.paper === null ? [] : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${escape(v).replace(" — ", "** — ")}`);
+  const verdict =
+    summary.paper === null
+      ? []
+      : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${escape(v).replace(" — ", "** — ")}`);
   return [
     `### ${task}`,
     "",
@@ -37,12 +42,17 @@ function encoderSection(root: string, task: string): string {
     "```",
     "",
     `${rows.length} of ${total} runs on disk${rows.length < total ? " (INCOMPLETE: rerun the command to finish)" : ""}; ` +
-      (used === undefined ? "" : `train ${used.train}, validation ${used.validation}, test ${used.test} examples per seed; `) +
+      (used === undefined
+        ? ""
+        : `train ${used.train}, validation ${used.validation}, test ${used.test} examples per seed; `) +
       `${s.epochs} epoch(s), batch ${s.batch}, head lr ${s.headLr}${s.headInit === "probe" ? " (the head starts from the probe)" : ""}, LoRA r = 8 on q/k/v/o_proj and fc1/fc2 of both layers.`,
     "",
     ...verdict,
     "",
-    escape(formatEncoderSweep(summary, `use-lite ${s.task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(/^## /, "#### "),
+    escape(formatEncoderSweep(summary, `use-lite ${s.task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(
+      /^## /,
+      "#### ",
+    ),
   ].join("\n");
 }
 
@@ -92,4 +102,5 @@ ${encoderSection(root, "spam-lpft").replace(/^### spam-lpft\n/, "")}
 `;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(encoderResults(path.resolve(import.meta.dirname, "..")));
+if (import.meta.url === `file://${process.argv[1]}`)
+  process.stdout.write(encoderResults(path.resolve(import.meta.dirname, "..")));

@@ -62,7 +62,10 @@ const bestB = B.train.cells.find((c) => c.width === largest)?.bestLoss ?? NaN;
 const zbFit = A.train.rmsZBFit;
 const zaFit = A.train.rmsZAFit;
 const coordPass = coord.rows.reduce((s, r) => s + Number(r.pass.zA) + Number(r.pass.zB) + Number(r.pass.dB), 0);
-const wall = sweep.runsSkipped === 0 ? `${sweep.seconds.toFixed(0)} s` : `(resumed: ${sweep.runsSkipped} runs were already on disk, so no wall time)`;
+const wall =
+  sweep.runsSkipped === 0
+    ? `${sweep.seconds.toFixed(0)} s`
+    : `(resumed: ${sweep.runsSkipped} runs were already on disk, so no wall time)`;
 
 const md = `# Results: the toy reproduction and a pretrained encoder
 
@@ -90,7 +93,10 @@ Sweep wall time: ${wall} (both cores).
 | η\\* slope of \`init-a\` near −0.5 (±0.2) | ${f(A.train.fit.slope)} ${ci(A.train.fit.ci)} | ${yes(within(A.train.fit.slope, -0.5, 0.2))} |
 | η\\* slope of \`init-b\` steeper than \`init-a\`'s | ${f(B.train.fit.slope)} ${ci(B.train.fit.ci)} vs ${f(A.train.fit.slope)} | ${yes(B.train.fit.slope < A.train.fit.slope)}${B.train.fit.slope < A.train.fit.slope && B.train.fit.ci[1] > A.train.fit.ci[0] ? " (the CIs overlap)" : ""} |
 | η\\* slope of \`init-b\` near −1 (theory) | ${f(B.train.fit.slope)} | ${yes(within(B.train.fit.slope, -1, 0.2))} |
-| η\\*_A > η\\*_B at every width ≥ 256 | ${ratioRows.filter((r) => r.width >= 256).map((r) => `${r.width}: ${f(r.ratio)}`).join(", ")} | ${yes(ratioOk)} |
+| η\\*_A > η\\*_B at every width ≥ 256 | ${ratioRows
+  .filter((r) => r.width >= 256)
+  .map((r) => `${r.width}: ${f(r.ratio)}`)
+  .join(", ")} | ${yes(ratioOk)} |
 | η\\*_A / η\\*_B grows like √n (slope +0.5) | ${analysis.ratio ? `${f(analysis.ratio.fit.slope)} ${ci(analysis.ratio.fit.ci)}` : "n/a"} | ${yes(analysis.ratio !== null && within(analysis.ratio.fit.slope, 0.5, 0.2))} |
 | \`init-a\`'s best loss ≤ \`init-b\`'s at the largest width (n = ${largest}) | ${f(bestA, 4)} vs ${f(bestB, 4)} | ${yes(bestA <= bestB)} |
 | RMS(Z_A) at η\\*_A grows with n (theory +0.5) | slope ${f(zaFit.slope)} ${ci(zaFit.ci)} | ${yes(zaFit.ci[0] > 0)} |

@@ -102,7 +102,14 @@ export { loadHfCheckpoint, loadCausalLM, type CausalLM } from "./io/hf-checkpoin
 
 // models: the pretrained USE-lite sentence encoder; data: real labelled text
 export * as useLite from "./models/use-lite/index.ts";
-export { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample, type Splits } from "./data/index.ts";
+export {
+  loadSentiment,
+  loadSpam,
+  stratifiedSplit,
+  type TextDataset,
+  type TextExample,
+  type Splits,
+} from "./data/index.ts";
 
 // data: text for language models — built-in corpora split by document, the user's files, [B, T] batches
 export {
@@ -138,7 +145,13 @@ export {
 export { createTrainer, type Trainer, type TrainState } from "./train/trainer.ts";
 
 // analysis, report, coord-check: pure functions of sweep rows and the width-exponent check
-export { analyzeSweep, summaryJson, formatSummary, type SweepAnalysis, type AnalysisOptions } from "./analysis/index.ts";
+export {
+  analyzeSweep,
+  summaryJson,
+  formatSummary,
+  type SweepAnalysis,
+  type AnalysisOptions,
+} from "./analysis/index.ts";
 export { writeReport, type ReportInput, type ReportFiles } from "./report/index.ts";
 export { runCoordCheck, type CoordCheckResult, type CoordCheckOptions } from "./experiments/coordcheck.ts";
 

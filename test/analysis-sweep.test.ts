@@ -67,7 +67,9 @@ test("edge: last stable lr before the first unstable one, interpolated at the th
   assert.ok(Math.abs((seedEdge(lrs, pts).lr as number) - 0.05) < 1e-12);
   assert.equal(seedEdge(lrs, pts, { interpolate: false }).lr, 0.04);
   // A stable point above an unstable one is ignored; a diverged neighbour gives the grid value.
-  const holes = pts.map((p, i) => (i === 3 ? { diverged: true, maxRmsZB: Infinity } : i === 4 ? { diverged: false, maxRmsZB: 0.1 } : p));
+  const holes = pts.map((p, i) =>
+    i === 3 ? { diverged: true, maxRmsZB: Infinity } : i === 4 ? { diverged: false, maxRmsZB: 0.1 } : p,
+  );
   assert.equal(seedEdge(lrs, holes, { threshold: 10 }).lr, 0.04);
   assert.deepEqual(seedEdge(lrs, pts, { threshold: 100 }), { lr: 0.16, atEdge: true });
   assert.deepEqual(seedEdge(lrs, pts, { threshold: 0.01 }), { lr: null, atEdge: false });
@@ -78,7 +80,10 @@ test("transfer: an exact power law predicts with zero error, a kink shows up as 
   const exact = transferPrediction(widths, widths.map((n) => 0.3 * n ** -0.5), -0.5)!;
   assert.deepEqual(exact.fitWidths, [64, 128, 256]);
   assert.ok(exact.points.every((p) => Math.abs(p.logRatio) < 1e-9 && Math.abs(p.theoryLogRatio) < 1e-9));
-  const kinked = transferPrediction(widths, widths.map((n) => (n <= 256 ? 0.3 * n ** -0.5 : 0.3 * 256 ** -0.5 * (n / 256) ** -1)))!;
+  const kinked = transferPrediction(
+    widths,
+    widths.map((n) => (n <= 256 ? 0.3 * n ** -0.5 : 0.3 * 256 ** -0.5 * (n / 256) ** -1)),
+  )!;
   const last = kinked.points[kinked.points.length - 1]!;
   assert.ok(Math.abs(last.logRatio - 0.5 * Math.log(8)) < 1e-9, `log-ratio ${last.logRatio}`);
 });
@@ -120,7 +125,11 @@ test("analyzeSweep: seed noise gives CIs that cover the truth, diverged runs are
   }
   // Diverged runs at the optimum remove it from the argmin.
   const poisoned: Row[] = rows.map((r) =>
-    r.kind === "final" && r.init === "init-a" && r.width === 64 && r.seed === 0 && Math.abs(Math.log2(r.lr / a.inits[0]!.train.cells[0]!.gridLr)) < 0.01
+    r.kind === "final" &&
+    r.init === "init-a" &&
+    r.width === 64 &&
+    r.seed === 0 &&
+    Math.abs(Math.log2(r.lr / a.inits[0]!.train.cells[0]!.gridLr)) < 0.01
       ? { ...r, diverged: true, trainLoss: NaN }
       : r,
   );
@@ -130,12 +139,27 @@ test("analyzeSweep: seed noise gives CIs that cover the truth, diverged runs are
 
 test("summaryJson has the contract keys and formatSummary prints theory beside each slope", () => {
   const a = analyzeSweep(syntheticRows({ widths: [64, 256, 1024], seeds: [0, 1] }), { bootstrapReplicates: 10 });
-  const s = JSON.parse(JSON.stringify(summaryJson(a)));
-  for (const k of ["slope", "slopeCI", "optimalLr", "bestLoss", "stableLr", "stableSlope", "stableSlopeCI", "rmsZAatOptimum", "diverged", "test"]) {
+  const s = JSON.parse(JSON.stringify(summaryJson(a))) as {
+    optimalLr: Record<string, object>;
+    slopeCI: Record<string, unknown[]>;
+    test: object;
+  };
+  for (const k of [
+    "slope",
+    "slopeCI",
+    "optimalLr",
+    "bestLoss",
+    "stableLr",
+    "stableSlope",
+    "stableSlopeCI",
+    "rmsZAatOptimum",
+    "diverged",
+    "test",
+  ]) {
     assert.ok(k in s, `missing ${k}`);
   }
-  assert.deepEqual(Object.keys(s.optimalLr["init-a"]), ["64", "256", "1024"]);
-  assert.equal(s.slopeCI["init-b"].length, 2);
+  assert.deepEqual(Object.keys(s.optimalLr["init-a"] ?? {}), ["64", "256", "1024"]);
+  assert.equal(s.slopeCI["init-b"]?.length, 2);
   for (const k of ["slope", "slopeCI", "optimalLr", "bestLoss", "rmsZAatOptimum"]) assert.ok(k in s.test);
   const text = formatSummary(a);
   assert.match(text, /init-a/);

@@ -1,4 +1,4 @@
-// `lorascope inspect`, run as users run it (node bin/lorascope.js), on an adapter lorascope wrote and
+// `lorascope inspect`, run as a subprocess from the sources, on an adapter lorascope wrote and
 // on PEFT-layout adapters written by another tool (scripts/fixtures/make_peft_adapters.py, PyTorch)
 // in F32, F16 and BF16. The commands run concurrently in `before` to keep this file fast.
 import { test, before } from "node:test";
@@ -62,14 +62,23 @@ before(async () => {
     lora_A: { weight: tensor(a, [2, 3]) },
     lora_B: { weight: tensor(b, [4, 2]) },
   });
-  const params: Params = { blocks: { 0: { q_proj: lin(A_Q, B_Q), v_proj: lin(A_Q, Array(8).fill(0)), k_proj: lin(A_K, B_K) } } };
-  await saveAdapter(ownDir, params, loraConfig({ r: 2, lora_alpha: 4, target_modules: ["q_proj", "v_proj", "k_proj"], init_lora_weights: "init-b" }));
+  const params: Params = {
+    blocks: { 0: { q_proj: lin(A_Q, B_Q), v_proj: lin(A_Q, new Array<number>(8).fill(0)), k_proj: lin(A_K, B_K) } },
+  };
+  await saveAdapter(
+    ownDir,
+    params,
+    loraConfig({ r: 2, lora_alpha: 4, target_modules: ["q_proj", "v_proj", "k_proj"], init_lora_weights: "init-b" }),
+  );
   disposeTree(params);
 
   // Broken inputs: a directory with no config, a truncated weights file, a corrupt config.
   const noConfig = path.join(tmp, "no-config");
   await mkdir(noConfig);
-  await copyFile(path.join(FIXTURES, "f32", "adapter_model.safetensors"), path.join(noConfig, "adapter_model.safetensors"));
+  await copyFile(
+    path.join(FIXTURES, "f32", "adapter_model.safetensors"),
+    path.join(noConfig, "adapter_model.safetensors"),
+  );
   const truncated = path.join(tmp, "truncated");
   await mkdir(truncated);
   await copyFile(path.join(FIXTURES, "f32", "adapter_config.json"), path.join(truncated, "adapter_config.json"));
@@ -77,7 +86,10 @@ before(async () => {
   await writeFile(path.join(truncated, "adapter_model.safetensors"), bytes.subarray(0, bytes.length - 10));
   const corrupt = path.join(tmp, "corrupt");
   await mkdir(corrupt);
-  await copyFile(path.join(FIXTURES, "f32", "adapter_model.safetensors"), path.join(corrupt, "adapter_model.safetensors"));
+  await copyFile(
+    path.join(FIXTURES, "f32", "adapter_model.safetensors"),
+    path.join(corrupt, "adapter_model.safetensors"),
+  );
   await writeFile(path.join(corrupt, "adapter_config.json"), '{"peft_type": "LORA", "r": ');
 
   const jobs: Array<[string, string[]]> = [
@@ -154,7 +166,10 @@ test("inspect prints a readable table without --json", () => {
 const failures: Array<[string, RegExp]> = [
   ["missing-dir", /does-not-exist does not exist/],
   ["no-config", /has no adapter_config\.json/],
-  ["truncated", /adapter_model\.safetensors is not a valid safetensors file: .*past the end of the \d+-byte data section/],
+  [
+    "truncated",
+    /adapter_model\.safetensors is not a valid safetensors file: .*past the end of the \d+-byte data section/,
+  ],
   ["corrupt", /adapter_config\.json is not valid JSON/],
 ];
 for (const [name, message] of failures) {

@@ -15,7 +15,11 @@ interface ChildResult { threads: number; workers: number; product: number[]; gra
 
 async function engineRun(threads: string): Promise<ChildResult> {
   const env = { ...process.env, LORASCOPE_THREADS: threads };
-  const { stdout } = await run(process.execPath, ["--import", "tsx", child], { env, timeout: 60_000, maxBuffer: 64 << 20 });
+  const { stdout } = await run(process.execPath, ["--import", "tsx", child], {
+    env,
+    timeout: 60_000,
+    maxBuffer: 64 << 20,
+  });
   return JSON.parse(stdout) as ChildResult;
 }
 
@@ -37,7 +41,10 @@ test("initEngine({threads}) refuses a count other than the one the engine loaded
   const code = `${script}
 try { await initEngine({ threads: 2 }); console.log("started"); } catch (e) { console.log(e.message); }`;
   const env = { ...process.env, LORASCOPE_THREADS: "1" };
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { env, timeout: 30_000 });
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    env,
+    timeout: 30_000,
+  });
   assert.match(stdout, /loaded with 1 thread\(s\) and cannot switch to 2: start the process with LORASCOPE_THREADS=2/);
 });
 

@@ -30,7 +30,10 @@ test("coord-check at small widths: slopes have the theory's signs and ordering",
   assert.ok(a1.slope.zB < -0.8, `init-a η=n^-1 Z_B slope ${a1.slope.zB}`); // lazy (−1)
   assert.ok(b2.slope.zB > 0.25, `init-b η=n^-1/2 Z_B slope ${b2.slope.zB}`); // output blow-up (+1/2)
   assert.ok(b1.slope.dB < -0.8, `init-b η=n^-1 B−B₀ slope ${b1.slope.dB}`); // B undertrained (−1)
-  assert.ok(Math.abs(plusA.slope.zA) < 0.15 && Math.abs(plusA.slope.dB) < 0.15, "LoRA+ init-a should be Θ(1) everywhere");
+  assert.ok(
+    Math.abs(plusA.slope.zA) < 0.15 && Math.abs(plusA.slope.dB) < 0.15,
+    "LoRA+ init-a should be Θ(1) everywhere",
+  );
   // Orderings across settings at the same init: the larger lr gives the larger Z_A growth.
   assert.ok(a2.slope.zA > a1.slope.zA + 0.2);
   assert.ok(b2.slope.dB > b1.slope.dB + 0.3);
@@ -42,5 +45,8 @@ test("coord-check at small widths: slopes have the theory's signs and ordering",
 
 test("coord-check is deterministic for a seed", () => {
   const s = [byName("init-a, η = n^-1/2")];
-  assert.deepEqual(runCoordCheck({ widths: [64, 256], seeds: 1, settings: s }), runCoordCheck({ widths: [64, 256], seeds: 1, settings: s }));
+  assert.deepEqual(
+    runCoordCheck({ widths: [64, 256], seeds: 1, settings: s }),
+    runCoordCheck({ widths: [64, 256], seeds: 1, settings: s }),
+  );
 });

@@ -9,7 +9,15 @@ import path from "node:path";
 import { UserError } from "../src/core/errors.ts";
 import * as prng from "../src/core/prng.ts";
 import { initEngine, readScalar, tensor } from "../src/engine/index.ts";
-import { batchOf, bucketFor, bucketedBatches, crossEntropy, oneHot, weightedCrossEntropy, type Cached } from "../src/models/use-lite/classifier.ts";
+import {
+  batchOf,
+  bucketFor,
+  bucketedBatches,
+  crossEntropy,
+  oneHot,
+  weightedCrossEntropy,
+  type Cached,
+} from "../src/models/use-lite/classifier.ts";
 import { runId, runEncoderSweep, sweepRuns } from "../src/experiments/encoder/sweep.ts";
 import { runsDir } from "../src/experiments/store.ts";
 
@@ -38,7 +46,10 @@ test("a padded batch has weight 0 rows that change neither shape bucket nor loss
   const data = fakeData(20);
   const idx = [0, 1, 2];
   const { x, mask, weight } = batchOf(data, idx, 8);
-  assert.deepEqual(x.shape.slice(0, 2), [8, bucketFor(Math.max(...idx.map((i) => (data.rows[i] as Float32Array).length / 256)))]);
+  assert.deepEqual(x.shape.slice(0, 2), [
+    8,
+    bucketFor(Math.max(...idx.map((i) => (data.rows[i] as Float32Array).length / 256))),
+  ]);
   assert.deepEqual(mask.shape[0], 8);
   x.dispose();
   mask.dispose();
@@ -50,10 +61,27 @@ test("a padded batch has weight 0 rows that change neither shape bucket nor loss
 
 test("the sweep skips runs whose row exists and reads back only its own grid", async () => {
   const out = await mkdtemp(path.join(tmpdir(), "lorascope-use-sweep-"));
-  const spec = { task: "sentiment" as const, lrs: [1e-3, 3e-3], inits: ["init-a" as const, "init-b" as const], seeds: 1, epochs: 1, headLr: 1e-2, batch: 16 };
+  const spec = {
+    task: "sentiment" as const,
+    lrs: [1e-3, 3e-3],
+    inits: ["init-a" as const, "init-b" as const],
+    seeds: 1,
+    epochs: 1,
+    headLr: 1e-2,
+    batch: 16,
+  };
   await mkdir(runsDir(out), { recursive: true });
   for (const r of sweepRuns(spec)) {
-    const row = { init: r.init, lr: r.lr, seed: r.seed, diverged: false, validation: { accuracy: 0.5 }, test: { accuracy: 0.5 }, probe: { validation: { accuracy: 0.5 }, test: { accuracy: 0.5 } }, examplesPerSecond: 1 };
+    const row = {
+      init: r.init,
+      lr: r.lr,
+      seed: r.seed,
+      diverged: false,
+      validation: { accuracy: 0.5 },
+      test: { accuracy: 0.5 },
+      probe: { validation: { accuracy: 0.5 }, test: { accuracy: 0.5 } },
+      examplesPerSecond: 1,
+    };
     await writeFile(path.join(runsDir(out), `${runId(r.init, r.lr, r.seed)}.json`), JSON.stringify(row));
   }
   await writeFile(path.join(runsDir(out), `${runId("init-a", 0.1, 0)}.json`), "{}"); // another grid's row
@@ -62,7 +90,10 @@ test("the sweep skips runs whose row exists and reads back only its own grid", a
   assert.equal(res.runsSkipped, 4);
   assert.equal(res.rows.length, 4);
   // A rerun may add lrs, inits or seeds, but not change how a run trains.
-  await assert.rejects(runEncoderSweep({ ...spec, epochs: 2 }, out, { workers: 0 }), (e: unknown) => e instanceof UserError && /holds a sweep run with other settings/.test(e.message));
+  await assert.rejects(
+    runEncoderSweep({ ...spec, epochs: 2 }, out, { workers: 0 }),
+    (e: unknown) => e instanceof UserError && /holds a sweep run with other settings/.test(e.message),
+  );
   const wider = await runEncoderSweep({ ...spec, seeds: 1, lrs: [1e-3] }, out, { workers: 0 });
   assert.equal(wider.runsSkipped, 2);
 });

@@ -56,7 +56,7 @@ test("after a known change of one B: RMS(Z_B) matches Z_A·Bᵀ formed directly,
   assert.ok(q !== undefined);
 
   // Z_B of q_proj straight from the tap, over the same real tokens of the same batch.
-  let direct = NaN;
+  let direct: number;
   {
     const idx = [...Array(8).keys()];
     const lengths = idx.map((i) => (val.rows[i] as Float32Array).length / 256);
@@ -64,7 +64,10 @@ test("after a known change of one B: RMS(Z_B) matches Z_A·Bᵀ formed directly,
     const { x, mask, weight } = batchOf(val, idx, 8);
     weight.dispose();
     let zb: Tensor | undefined;
-    const ctx = loraContext({ scaling: s, tap: (path, name, t) => (path === Q && name === "Z_B" ? (zb = t) : t.dispose()) });
+    const ctx = loraContext({
+      scaling: s,
+      tap: (path, name, t) => (path === Q && name === "Z_B" ? (zb = t) : t.dispose()),
+    });
     logitsOf(refTree(changed), x, mask, model.constants, ctx).dispose();
     const all = await read(zb as Tensor); // [8, L, out]
     (zb as Tensor).dispose();

@@ -28,16 +28,28 @@ test("a probe-initialized head starts the finetune at the probe", { timeout: 120
       assert.equal(r[split].accuracy, r.probe[split].accuracy, `${init} ${split} accuracy`);
       // Same head and embeddings, reached through the whole model instead of the cached embeddings
       // (float32 sums in another order): equal to a few ulps of the loss.
-      assert.ok(Math.abs(r[split].loss - r.probe[split].loss) < 1e-5, `${init} ${split} loss ${r[split].loss} vs probe ${r.probe[split].loss}`);
+      assert.ok(
+        Math.abs(r[split].loss - r.probe[split].loss) < 1e-5,
+        `${init} ${split} loss ${r[split].loss} vs probe ${r.probe[split].loss}`,
+      );
     }
   }
   const fresh = await runEncoderFinetune({ ...base, headInit: "random" });
-  assert.ok(Math.abs(fresh.validation.loss - fresh.probe.validation.loss) > 1e-2, `a random head should not be the probe (loss ${fresh.validation.loss} vs ${fresh.probe.validation.loss})`);
+  assert.ok(
+    Math.abs(fresh.validation.loss - fresh.probe.validation.loss) > 1e-2,
+    `a random head should not be the probe (loss ${fresh.validation.loss} vs ${fresh.probe.validation.loss})`,
+  );
 });
 
 test("an unknown head init is one sentence", async () => {
   await assert.rejects(
-    runEncoderFinetune({ ...ENCODER_DEFAULTS, task: "sentiment", init: "init-a", lr: 1e-3, headInit: "zeros" as "random" }),
+    runEncoderFinetune({
+      ...ENCODER_DEFAULTS,
+      task: "sentiment",
+      init: "init-a",
+      lr: 1e-3,
+      headInit: "zeros" as "random",
+    }),
     /head init "zeros" is not known; use one of random, probe/,
   );
 });

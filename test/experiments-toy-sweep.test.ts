@@ -10,7 +10,15 @@ import { toySpec } from "../src/experiments/toy/spec.ts";
 import { runId } from "../src/experiments/toy/rows.ts";
 import { pendingJobs } from "../src/experiments/toy/grid.ts";
 
-const spec = toySpec({ widths: [16, 32], lrs: [1e-3, 1e-2], seeds: [0, 1], nTrain: 40, nTest: 8, steps: 4, logEvery: 2 });
+const spec = toySpec({
+  widths: [16, 32],
+  lrs: [1e-3, 1e-2],
+  seeds: [0, 1],
+  nTrain: 40,
+  nTest: 8,
+  steps: 4,
+  logEvery: 2,
+});
 
 test("grid → jobs groups runs by (width, seed) and skips finished runs", () => {
   const jobs = pendingJobs(spec, new Set());
@@ -48,8 +56,10 @@ test("an interrupted sweep resumes without redoing finished runs", async () => {
     assert.equal(second.runsSkipped, 12);
     assert.equal(runsAtStart, 12);
     assert.deepEqual(fs.readdirSync(dir).sort(), files, "temp file cleaned, lost job rewritten");
-    for (const [f, m] of Object.entries(kept)) assert.equal(fs.statSync(path.join(dir, f)).mtimeMs, m, `${f} was rewritten`);
-    const key = (r: { kind: string; step?: number } & Parameters<typeof runId>[0]) => `${runId(r)}|${r.kind}|${r.step ?? ""}`;
+    for (const [f, m] of Object.entries(kept))
+      assert.equal(fs.statSync(path.join(dir, f)).mtimeMs, m, `${f} was rewritten`);
+    const key = (r: { kind: string; step?: number } & Parameters<typeof runId>[0]) =>
+      `${runId(r)}|${r.kind}|${r.step ?? ""}`;
     const sortRows = (rows: typeof first.rows) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1));
     assert.deepEqual(sortRows(second.rows), sortRows(first.rows), "resumed rows equal the uninterrupted ones");
     // A third run finds everything done.

@@ -30,7 +30,8 @@ test("removeStaleTemps removes only the temporaries' names", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lorascope-atomic-"));
   try {
     const keep = ["a.json", ".hidden", "b.tmp", ".a.json.12.0123456789ab.tmp.bak"];
-    for (const f of [...keep, ".a.json.12.0123456789ab.tmp", ".run-3.jsonl.4567.deadbeef0123.tmp"]) fs.writeFileSync(path.join(dir, f), "x");
+    for (const f of [...keep, ".a.json.12.0123456789ab.tmp", ".run-3.jsonl.4567.deadbeef0123.tmp"])
+      fs.writeFileSync(path.join(dir, f), "x");
     removeStaleTemps(dir);
     assert.deepEqual(fs.readdirSync(dir).sort(), [...keep].sort());
     removeStaleTemps(path.join(dir, "absent")); // no folder: nothing to do, no error

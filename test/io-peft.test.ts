@@ -5,7 +5,15 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { initEngine, read, tensor, trackAllocations, liveBuffers, disposeTree, type Tensor } from "../src/engine/index.ts";
+import {
+  initEngine,
+  read,
+  tensor,
+  trackAllocations,
+  liveBuffers,
+  disposeTree,
+  type Tensor,
+} from "../src/engine/index.ts";
 import { UserError } from "../src/core/errors.ts";
 import { getPath, isTensor, type Params } from "../src/core/tree.ts";
 import { loraConfig, INIT_SCHEMES, type LoraConfig } from "../src/lora/config.ts";
@@ -88,7 +96,13 @@ test("saveAdapter writes PEFT's keys, shapes, metadata and config fields", async
 
 test("each init scheme maps to a value PEFT accepts, and a reload restores the exact scheme", async () => {
   const expected: Record<string, unknown> = {
-    "init-a": true, "init-b": true, gaussian: "gaussian", "gaussian-b": true, orthogonal: "orthogonal", none: false, pissa: "pissa",
+    "init-a": true,
+    "init-b": true,
+    gaussian: "gaussian",
+    "gaussian-b": true,
+    orthogonal: "orthogonal",
+    none: false,
+    pissa: "pissa",
   };
   const dir = await tmp();
   const p = model();
@@ -111,7 +125,9 @@ test("F16 and BF16 storage: dtype in the file, values within half a unit in the 
     const A = loaded.modules.get("layers.0.q_proj")?.A;
     assert.equal(A?.dtype, dtype);
     const want = seq(R * 3, 1);
-    A?.data.forEach((v, i) => assert.ok(Math.abs(v - (want[i] as number)) <= relTol * Math.abs(want[i] as number), `${dtype} ${i}`));
+    A?.data.forEach((v, i) =>
+      assert.ok(Math.abs(v - (want[i] as number)) <= relTol * Math.abs(want[i] as number), `${dtype} ${i}`),
+    );
     assert.equal(loaded.saved.get("head.bias")?.dtype, dtype);
   }
   disposeTree(p);
@@ -150,14 +166,16 @@ test("applyAdapter names the key whose shape differs, and the module path the mo
     () => applyAdapter(wrongRank, loaded),
     (e: unknown) =>
       e instanceof UserError &&
-      e.message === 'adapter key "base_model.model.layers.0.q_proj.lora_A.weight" has shape [2, 3] but the model\'s tensor is [3, 3]',
+      e.message ===
+        'adapter key "base_model.model.layers.0.q_proj.lora_A.weight" has shape [2, 3] but the model\'s tensor is [3, 3]',
   );
   disposeTree(wrongRank);
   const missing = model();
   delete (missing["layers"] as Params)["0"];
   assert.throws(
     () => applyAdapter(missing, loaded),
-    (e: unknown) => e instanceof UserError && /refers to module "layers\.0\.q_proj", which the model does not have/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError && /refers to module "layers\.0\.q_proj", which the model does not have/.test(e.message),
   );
   disposeTree(missing);
   const untargeted = model();
@@ -168,14 +186,17 @@ test("applyAdapter names the key whose shape differs, and the module path the mo
   delete q["lora_B"];
   assert.throws(
     () => applyAdapter(untargeted, loaded),
-    (e: unknown) => e instanceof UserError && /"base_model\.model\.layers\.0\.q_proj\.lora_A\.weight" has no tensor at/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /"base_model\.model\.layers\.0\.q_proj\.lora_A\.weight" has no tensor at/.test(e.message),
   );
   disposeTree(untargeted);
 });
 
 test("loadAdapter: missing files and unsupported contents are one clear UserError", async () => {
   const dir = await tmp();
-  const userError = (re: RegExp) => (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes("\n");
+  const userError = (re: RegExp) => (e: unknown) =>
+    e instanceof UserError && re.test(e.message) && !e.message.includes("\n");
   await assert.rejects(loadAdapter(path.join(dir, "nope")), userError(/nope does not exist/));
   await assert.rejects(loadAdapter(dir), userError(/has no adapter_config\.json/));
   await writeFile(path.join(dir, "adapter_config.json"), '{"peft_type": "LORA", "target_modules": ["q"]}');
@@ -187,13 +208,17 @@ test("loadAdapter: missing files and unsupported contents are one clear UserErro
   await saveAdapter(dir, p, cfg());
   disposeTree(p);
   await writeFile(path.join(dir, "adapter_config.json"), '{"peft_type": "LORA", "r": 3}');
-  await assert.rejects(loadAdapter(dir), userError(/lora_A\.weight" has shape \[2, 3\]; with r = 3 it must be \[3, in\]/));
+  await assert.rejects(
+    loadAdapter(dir),
+    userError(/lora_A\.weight" has shape \[2, 3\]; with r = 3 it must be \[3, in\]/),
+  );
   await writeFile(path.join(dir, "adapter_config.json"), "{oops");
   await assert.rejects(loadAdapter(dir), userError(/adapter_config\.json is not valid JSON/));
 });
 
 test("parsePeftConfig accepts configs as PEFT writes them", () => {
-  const parse = (raw: Record<string, unknown>) => parsePeftConfig({ peft_type: "LORA", ...raw }, "c.json", ["m.q"]).config;
+  const parse = (raw: Record<string, unknown>) =>
+    parsePeftConfig({ peft_type: "LORA", ...raw }, "c.json", ["m.q"]).config;
   assert.equal(parse({ init_lora_weights: true }).init_lora_weights, "init-a");
   assert.equal(parse({ init_lora_weights: false }).init_lora_weights, "none");
   assert.equal(parse({ init_lora_weights: "gaussian" }).init_lora_weights, "gaussian");
@@ -201,14 +226,23 @@ test("parsePeftConfig accepts configs as PEFT writes them", () => {
   assert.equal(parse({ init_lora_weights: "olora" }).init_lora_weights, "none");
   const minimal = parse({});
   assert.deepEqual(
-    { r: minimal.r, a: minimal.lora_alpha, d: minimal.lora_dropout, t: minimal.target_modules, m: minimal.modules_to_save },
+    {
+      r: minimal.r,
+      a: minimal.lora_alpha,
+      d: minimal.lora_dropout,
+      t: minimal.target_modules,
+      m: minimal.modules_to_save,
+    },
     { r: 8, a: 8, d: 0, t: ["m.q"], m: [] },
     "PEFT's defaults; a null target_modules falls back to the modules in the file",
   );
   assert.equal(parse({ target_modules: ".*\\.q" }).target_modules, ".*\\.q");
   assert.deepEqual(parse({ modules_to_save: null, r: 16, lora_alpha: 32 }).modules_to_save, []);
   const bad = (raw: Record<string, unknown>, re: RegExp): void =>
-    assert.throws(() => parsePeftConfig(raw, "c.json", []), (e: unknown) => e instanceof UserError && re.test(e.message));
+    assert.throws(
+      () => parsePeftConfig(raw, "c.json", []),
+      (e: unknown) => e instanceof UserError && re.test(e.message),
+    );
   bad({ peft_type: "IA3" }, /^c\.json has peft_type "IA3"; lorascope reads LoRA adapters/);
   bad({ peft_type: "LORA", rank_pattern: { q: 4 } }, /sets rank_pattern/);
   bad({ peft_type: "LORA", use_dora: true }, /DoRA/);
@@ -220,7 +254,13 @@ test("saveAdapter rejects a modules_to_save entry that matches nothing or names 
   const dir = await tmp();
   const p = model();
   const userError = (re: RegExp) => (e: unknown) => e instanceof UserError && re.test(e.message);
-  await assert.rejects(saveAdapter(dir, p, cfg({ modules_to_save: ["classifier"] })), userError(/"classifier" matches no module/));
-  await assert.rejects(saveAdapter(dir, p, cfg({ modules_to_save: ["q_proj"] })), userError(/selects "layers\.0\.q_proj", which is a LoRA module/));
+  await assert.rejects(
+    saveAdapter(dir, p, cfg({ modules_to_save: ["classifier"] })),
+    userError(/"classifier" matches no module/),
+  );
+  await assert.rejects(
+    saveAdapter(dir, p, cfg({ modules_to_save: ["q_proj"] })),
+    userError(/selects "layers\.0\.q_proj", which is a LoRA module/),
+  );
   disposeTree(p);
 });

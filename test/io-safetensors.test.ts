@@ -69,7 +69,7 @@ test("F16 and BF16 files hold PyTorch's bit patterns and read back as those valu
     });
     const t = decodeSafetensors(bytes, "mem").tensors.get("x");
     assert.equal(t?.dtype, dtype);
-    const back = t?.data as Float32Array;
+    const back = t?.data;
     const decode = dtype === "F16" ? f16BitsToF32 : bf16BitsToF32;
     back.forEach((v, i) => {
       if (Number.isNaN(inputs[i])) assert.ok(Number.isNaN(v));
@@ -144,7 +144,10 @@ test("reads F64, I32, I64, U8 and BOOL", () => {
   assert.deepEqual((t.get("b") as HostTensor).data, Uint8Array.of(1, 0));
 });
 
-const good = { a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F16", shape: [2], data_offsets: [8, 12] } };
+const good = {
+  a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
+  b: { dtype: "F16", shape: [2], data_offsets: [8, 12] },
+};
 const goodData = new Uint8Array(12);
 
 function rejects(bytes: Uint8Array, pattern: RegExp): void {
@@ -188,25 +191,58 @@ test("rejects a header that is not JSON, not an object, or not starting with '{'
 });
 
 test("rejects offsets out of range, overlaps and holes", () => {
-  rejects(build({ ...good, b: { dtype: "F16", shape: [2], data_offsets: [8, 16] } }, goodData.subarray(0, 12)), /data_offsets \[8, 16\] past the end/);
-  rejects(build({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, goodData), /"a" and "b" overlap at data offset 4/);
-  rejects(build({ a: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } }, goodData), /bytes 4\.\.8 of the data section belong to no tensor/);
+  rejects(
+    build({ ...good, b: { dtype: "F16", shape: [2], data_offsets: [8, 16] } }, goodData.subarray(0, 12)),
+    /data_offsets \[8, 16\] past the end/,
+  );
+  rejects(
+    build(
+      { a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } },
+      goodData,
+    ),
+    /"a" and "b" overlap at data offset 4/,
+  );
+  rejects(
+    build(
+      { a: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } },
+      goodData,
+    ),
+    /bytes 4\.\.8 of the data section belong to no tensor/,
+  );
   rejects(build(good, new Uint8Array(16)), /bytes 12\.\.16 of the data section belong to no tensor/);
-  rejects(build({ a: { dtype: "F32", shape: [2], data_offsets: [8, 0] } }, goodData), /data_offsets \[8,0\], not \[begin, end\]/);
+  rejects(
+    build({ a: { dtype: "F32", shape: [2], data_offsets: [8, 0] } }, goodData),
+    /data_offsets \[8,0\], not \[begin, end\]/,
+  );
   rejects(build({ a: { dtype: "F32", shape: [2], data_offsets: [0] } }, goodData), /not \[begin, end\]/);
 });
 
 test("rejects a dtype × shape that disagrees with the byte length, and unknown or unsupported dtypes", () => {
-  rejects(build({ ...good, a: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, goodData), /"a" is F32 with shape \[3\], which needs 12 bytes, but its data_offsets span 8/);
-  rejects(build({ a: { dtype: "F33", shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8)), /"a" has unknown dtype "F33"/);
-  rejects(build({ a: { dtype: "I8", shape: [8], data_offsets: [0, 8] } }, new Uint8Array(8)), /"a" has unsupported dtype "I8" \(lorascope reads F32, F16/);
-  rejects(build({ a: { dtype: "F32", shape: [-2], data_offsets: [0, 8] } }, new Uint8Array(8)), /shape \[-2\], not a list of non-negative integers/);
+  rejects(
+    build({ ...good, a: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, goodData),
+    /"a" is F32 with shape \[3\], which needs 12 bytes, but its data_offsets span 8/,
+  );
+  rejects(
+    build({ a: { dtype: "F33", shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8)),
+    /"a" has unknown dtype "F33"/,
+  );
+  rejects(
+    build({ a: { dtype: "I8", shape: [8], data_offsets: [0, 8] } }, new Uint8Array(8)),
+    /"a" has unsupported dtype "I8" \(lorascope reads F32, F16/,
+  );
+  rejects(
+    build({ a: { dtype: "F32", shape: [-2], data_offsets: [0, 8] } }, new Uint8Array(8)),
+    /shape \[-2\], not a list of non-negative integers/,
+  );
 });
 
 test("reading a missing file is a UserError naming it; a failed write leaves the old file whole", async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "lorascope-st-"));
   const file = path.join(dir, "m.safetensors");
-  await assert.rejects(readSafetensors(file), (e: unknown) => e instanceof UserError && e.message === `${file} does not exist`);
+  await assert.rejects(
+    readSafetensors(file),
+    (e: unknown) => e instanceof UserError && e.message === `${file} does not exist`,
+  );
   await writeFile(file, build(good, goodData));
   await assert.rejects(writeSafetensors(file, [["x", { shape: [3], data: new Float32Array(2) }]]));
   assert.equal((await readSafetensors(file)).tensors.size, 2);

@@ -5,7 +5,21 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
-const ROOMS = ["engine", "core", "nn", "lora", "models", "optim", "io", "data", "train", "experiments", "analysis", "report", "cli"];
+const ROOMS = [
+  "engine",
+  "core",
+  "nn",
+  "lora",
+  "models",
+  "optim",
+  "io",
+  "data",
+  "train",
+  "experiments",
+  "analysis",
+  "report",
+  "cli",
+];
 const src = path.resolve(import.meta.dirname, "../src");
 
 function files(dir: string): string[] {
@@ -48,7 +62,8 @@ test("imports point one way and only the engine imports @jax-js/jax", () => {
       const target = path.resolve(path.dirname(f), spec);
       const to = room(target);
       if (from === "index.ts" || to === from) continue;
-      if (ROOMS.indexOf(to) > ROOMS.indexOf(from)) bad.push(`${path.relative(src, f)} (${from}) imports ${to}: ${spec}`);
+      if (ROOMS.indexOf(to) > ROOMS.indexOf(from))
+        bad.push(`${path.relative(src, f)} (${from}) imports ${to}: ${spec}`);
     }
   }
   assert.deepEqual(bad, []);

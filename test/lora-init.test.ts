@@ -79,7 +79,10 @@ test("orthogonal follows PEFT's scale: entries of A ≈ N(0, (1/10)²·½) on av
 });
 
 test("orthogonal rejects an odd r with a UserError", () => {
-  assert.throws(() => initLoraFactors(key, "orthogonal", { ...dims, r: 5 }), (e: unknown) => e instanceof UserError && /even r/.test(e.message));
+  assert.throws(
+    () => initLoraFactors(key, "orthogonal", { ...dims, r: 5 }),
+    (e: unknown) => e instanceof UserError && /even r/.test(e.message),
+  );
 });
 
 test("distributions on 256×1024 factors: init-a 1/√(3·in), init-b 1/√(3r), gaussian 1/r, bounds respected", () => {
@@ -126,7 +129,8 @@ function withSpectrum(k: prng.Key, nOut: number, nIn: number, s: number[]): Floa
   const U = qr(mat(nOut, n, prng.normal(prng.fold(k, "U"), [nOut, n]))).Q; // [out,n]
   const V = qr(mat(nIn, n, prng.normal(prng.fold(k, "V"), [nIn, n]))).Q; // [in,n]
   const US = mat(nOut, n);
-  for (let i = 0; i < nOut; i++) for (let j = 0; j < n; j++) US.data[i * n + j] = (U.data[i * n + j] as number) * (s[j] as number);
+  for (let i = 0; i < nOut; i++)
+    for (let j = 0; j < n; j++) US.data[i * n + j] = (U.data[i * n + j] as number) * (s[j] as number);
   return Float32Array.from(matmul(US, transpose(V)).data); // [out,n]·[n,in]
 }
 
@@ -142,7 +146,8 @@ for (const [label, nOut, nIn, r] of [
     assert.ok(f.weight !== undefined);
     const ba = productBA(f.A, f.B, nOut, r, nIn);
     let err = 0;
-    for (let i = 0; i < W.length; i++) err = Math.max(err, Math.abs((f.weight[i] as number) + s * (ba[i] as number) - (W[i] as number)));
+    for (let i = 0; i < W.length; i++)
+      err = Math.max(err, Math.abs((f.weight[i] as number) + s * (ba[i] as number) - (W[i] as number)));
     assert.ok(err < 1e-5, `reconstruction error ${err}`);
     const AAt = matmul(mat(r, nIn, f.A), transpose(mat(r, nIn, f.A))); // [r,r]
     const BtB = matmul(transpose(mat(nOut, r, f.B)), mat(nOut, r, f.B)); // [r,r]
@@ -159,6 +164,12 @@ for (const [label, nOut, nIn, r] of [
 
 test("pissa rejects r > min(in, out) and an init_std override", () => {
   const W = new Float32Array(12);
-  assert.throws(() => initLoraFactors(key, "pissa", { inFeatures: 4, outFeatures: 3, r: 4 }, { weight: W, scaling: 1 }), UserError);
-  assert.throws(() => initLoraFactors(key, "pissa", { inFeatures: 4, outFeatures: 3, r: 2 }, { weight: W, scaling: 1, std: 0.1 }), UserError);
+  assert.throws(
+    () => initLoraFactors(key, "pissa", { inFeatures: 4, outFeatures: 3, r: 4 }, { weight: W, scaling: 1 }),
+    UserError,
+  );
+  assert.throws(
+    () => initLoraFactors(key, "pissa", { inFeatures: 4, outFeatures: 3, r: 2 }, { weight: W, scaling: 1, std: 0.1 }),
+    UserError,
+  );
 });

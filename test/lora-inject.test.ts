@@ -43,7 +43,9 @@ test("target_modules by list (exact and dotted suffix) and by full-match regex",
 test("no match: a UserError listing the module paths that exist", async () => {
   await assert.rejects(
     injectLora(adapterKey, base(), cfg({ target_modules: ["q_proj"] })),
-    (e: unknown) => e instanceof UserError && /matched no module; the model's modules are: layers\.0, layers\.1, layers\.2$/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /matched no module; the model's modules are: layers\.0, layers\.1, layers\.2$/.test(e.message),
   );
   await assert.rejects(
     injectLora(adapterKey, base(), cfg({ target_modules: ["layers.0"], modules_to_save: ["head"] })),
@@ -52,7 +54,11 @@ test("no match: a UserError listing the module paths that exist", async () => {
 });
 
 test("LoRA factors and modules_to_save are trainable; everything else is frozen", async () => {
-  const inj = await injectLora(adapterKey, base(), cfg({ target_modules: ["layers.0", "layers.1"], modules_to_save: ["layers.2"] }));
+  const inj = await injectLora(
+    adapterKey,
+    base(),
+    cfg({ target_modules: ["layers.0", "layers.1"], modules_to_save: ["layers.2"] }),
+  );
   assert.deepEqual(inj.trainablePaths, [
     "layers.0.lora_A.weight",
     "layers.0.lora_B.weight",
@@ -62,15 +68,25 @@ test("LoRA factors and modules_to_save are trainable; everything else is frozen"
     "layers.2.bias",
   ]);
   const { trainable, frozen } = splitTrainable(inj.params, inj.trainable);
-  assert.deepEqual(flatten(frozen).map(([p]) => p), ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]);
+  assert.deepEqual(
+    flatten(frozen).map(([p]) => p),
+    ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"],
+  );
   assert.equal(flatten(trainable).length, 6);
   disposeTree(combine(trainable, frozen));
 });
 
 test("per-module keys: adding a target does not change another module's factors", async () => {
   const one = await injectLora(adapterKey, base(), cfg({ target_modules: ["layers.0"], init_lora_weights: "none" }));
-  const two = await injectLora(adapterKey, base(), cfg({ target_modules: ["layers.0", "layers.1"], init_lora_weights: "none" }));
-  assert.deepEqual(await read(getPath(one.params, "layers.0.lora_A.weight") as Tensor), await read(getPath(two.params, "layers.0.lora_A.weight") as Tensor));
+  const two = await injectLora(
+    adapterKey,
+    base(),
+    cfg({ target_modules: ["layers.0", "layers.1"], init_lora_weights: "none" }),
+  );
+  assert.deepEqual(
+    await read(getPath(one.params, "layers.0.lora_A.weight") as Tensor),
+    await read(getPath(two.params, "layers.0.lora_A.weight") as Tensor),
+  );
   assert.deepEqual(two.warnings.length, 1);
   assert.match(two.warnings[0] as string, /changes the model's output at step 0/);
   assert.deepEqual(one.warnings.length, 1);

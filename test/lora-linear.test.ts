@@ -61,7 +61,10 @@ test("the tap records Z_A = x·Aᵀ and Z_B = Z_A·Bᵀ per module path; plain m
   const h = linear.apply(model.enc, toTensor(x), at(ctx, "enc"));
   const y = linear.apply(model.plain, h, at(ctx, "plain"));
   assert.deepEqual(y.shape, [n, 2]);
-  assert.deepEqual(seen.map((e) => `${e.path}:${e.name}:${e.z.shape.join("x")}`), [`enc:Z_A:${n}x${r}`, `enc:Z_B:${n}x${nOut}`]);
+  assert.deepEqual(
+    seen.map((e) => `${e.path}:${e.name}:${e.z.shape.join("x")}`),
+    [`enc:Z_A:${n}x${r}`, `enc:Z_B:${n}x${nOut}`],
+  );
   const zA = linearRef(x, a);
   const zB = linearRef(zA, bb);
   for (const [want, got] of [[zA.d, seen[0]], [zB.d, seen[1]]] as const) {
@@ -77,7 +80,12 @@ test("dropout applies to the adapter's input only, with the mask of fold(key, pa
   const rate = 0.5;
   const dkey = prng.key(5);
   const ctx = context({ scaling: s, dropout: rate, key: dkey });
-  const module = { weight: toTensor(w), bias: vecTensor(b), lora_A: { weight: toTensor(a) }, lora_B: { weight: toTensor(bb) } };
+  const module = {
+    weight: toTensor(w),
+    bias: vecTensor(b),
+    lora_A: { weight: toTensor(a) },
+    lora_B: { weight: toTensor(bb) },
+  };
   const got = await read(linear.apply(module, toTensor(x), at(ctx, "layers.0.q_proj")));
   const mask = await read(dropout.mask(prng.fold(dkey, "layers.0.q_proj"), [n, nIn], rate));
   const xd = { ...x, d: x.d.map((v, i) => v * (mask[i] as number)) };
@@ -88,5 +96,13 @@ test("dropout applies to the adapter's input only, with the mask of fold(key, pa
     assert.ok(Math.abs((got[i] as number) - want) < 1e-4, `entry ${i}: ${got[i]} vs ${want}`);
   }
   assert.ok(mask.some((v) => v === 0), "the mask drops something, so the check is not vacuous");
-  assert.throws(() => linear.apply({ weight: toTensor(w), lora_A: { weight: toTensor(a) }, lora_B: { weight: toTensor(bb) } }, toTensor(x), context({ scaling: 1, dropout: 0.1 })), /needs a key/);
+  assert.throws(
+    () =>
+      linear.apply(
+        { weight: toTensor(w), lora_A: { weight: toTensor(a) }, lora_B: { weight: toTensor(bb) } },
+        toTensor(x),
+        context({ scaling: 1, dropout: 0.1 }),
+      ),
+    /needs a key/,
+  );
 });

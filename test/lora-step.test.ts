@@ -4,7 +4,19 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as prng from "../src/core/prng.ts";
 import { combine, flatten, mapTree, type Params } from "../src/core/tree.ts";
-import { initEngine, trackAllocations, liveBuffers, jit, valueAndGrad, np, read, readScalar, tensor, disposeTree, type Tensor } from "../src/engine/index.ts";
+import {
+  initEngine,
+  trackAllocations,
+  liveBuffers,
+  jit,
+  valueAndGrad,
+  np,
+  read,
+  readScalar,
+  tensor,
+  disposeTree,
+  type Tensor,
+} from "../src/engine/index.ts";
 import * as mlp from "../src/nn/mlp.ts";
 import { loraConfig, scaling } from "../src/lora/config.ts";
 import { context } from "../src/lora/linear.ts";

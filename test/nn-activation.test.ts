@@ -53,10 +53,19 @@ for (const [name, ours, theirs] of pairs) {
       return d;
     };
     for (const jitted of [false, true]) {
-      const [gOurs, gTheirs] = [grad(lossOf(ours)), grad(lossOf(theirs))].map((g) => (jitted ? jit(g) : g)) as [Loss, Loss];
+      const [gOurs, gTheirs] = [grad(lossOf(ours)), grad(lossOf(theirs))].map((g) => (jitted ? jit(g) : g)) as [
+        Loss,
+        Loss,
+      ];
       const [da, db] = [await gradients(gOurs), await gradients(gTheirs)];
       // relu'(0): ours is 0 (PyTorch's and JAX's convention), jax-js 0.1.25's autodiff gives 1; compare elsewhere.
-      if (name === "relu") isZero.forEach((z, i) => { if (z) { assert.ok(da[i] === 0, "relu'(0)"); da[i] = db[i] as number; } });
+      if (name === "relu")
+        isZero.forEach((z, i) => {
+          if (z) {
+            assert.ok(da[i] === 0, "relu'(0)");
+            da[i] = db[i] as number;
+          }
+        });
       // ≤ 2e-6: gelu's derivative is written out (a different float32 evaluation order than autodiff).
       assert.ok(maxAbsDiff(da, db) <= 2e-6, `${name} gradients differ by ${maxAbsDiff(da, db)}`);
       assert.ok(da.some((v) => v !== 0), `${name} gradient is all zero`);
@@ -85,7 +94,10 @@ test("profileKernels reports each dispatched kernel with a duration", async () =
   t.dispose();
   assert.ok(Number.isFinite(result));
   assert.ok(kernels.length >= 1, "no kernels recorded");
-  assert.ok(kernels.some((k) => k.reduction.startsWith("Add:64")), `no 64-long sum among ${kernels.map((k) => k.reduction).join(", ")}`);
+  assert.ok(
+    kernels.some((k) => k.reduction.startsWith("Add:64")),
+    `no 64-long sum among ${kernels.map((k) => k.reduction).join(", ")}`,
+  );
   for (const k of kernels) assert.ok(k.ms >= 0);
 });
 

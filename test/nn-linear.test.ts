@@ -52,7 +52,11 @@ test("apply: x [2,3,in] → [2,3,out] equals x·Wᵀ + b", async () => {
 });
 
 test("apply refuses a module with LoRA factors when no LoRA context is given", () => {
-  const p = { weight: tensor([1, 2], [1, 2]), lora_A: { weight: tensor([0, 0], [1, 2]) }, lora_B: { weight: tensor([0], [1, 1]) } };
+  const p = {
+    weight: tensor([1, 2], [1, 2]),
+    lora_A: { weight: tensor([0, 0], [1, 2]) },
+    lora_B: { weight: tensor([0], [1, 1]) },
+  };
   assert.throws(() => linear.apply(p, tensor([1, 1], [1, 2])), /has LoRA factors/);
 });
 

@@ -56,7 +56,10 @@ test("tanh MLP: forward matches float64 and gradients match central differences 
   const layers: Params = {};
   host.w.forEach((w, i) => (layers[String(i)] = { weight: toTensor(w), bias: vecTensor(host.b[i] as Float64Array) }));
   const loss = (p: { model: Params; x: Tensor }, tt: Tensor): Tensor =>
-    np.square(np.subtract(mlp.apply(p.model, p.x, undefined, "tanh"), tt)).sum().mul(0.5);
+    np
+      .square(np.subtract(mlp.apply(p.model, p.x, undefined, "tanh"), tt))
+      .sum()
+      .mul(0.5);
   const [value, g] = valueAndGrad(loss)({ model: { layers }, x: toTensor(x) }, toTensor(t));
   const v = (await read(value))[0] as number;
   assert.ok(Math.abs(v - hostLoss()) < 1e-4 * (1 + hostLoss()), `loss ${v} vs ${hostLoss()}`);

@@ -78,7 +78,13 @@ test("each LoRA+ rule can be replaced", () => {
 });
 
 test("norm-layer paths are recognized by their module name", () => {
-  for (const path of ["ln_f.weight", "h.0.ln_1.weight", "input_layernorm.weight", "encoder.LayerNorm.weight", "norm.weight"]) {
+  for (const path of [
+    "ln_f.weight",
+    "h.0.ln_1.weight",
+    "input_layernorm.weight",
+    "encoder.LayerNorm.weight",
+    "norm.weight",
+  ]) {
     assert.ok(isLayerNormPath(path), path);
   }
   for (const path of ["lnx.weight", "q_proj.weight", "normalizer_head", "layers.0.attn.weight"]) {
@@ -104,7 +110,9 @@ test("paramGroups applies each group's own learning rate", async () => {
   ]);
   const [u, s2] = opt.update(grads, state, params, 0);
   const next = applyUpdates(params, u);
-  const got = Object.fromEntries(await Promise.all(flatten(next).map(async ([k, t]) => [k, [...(await read(t))]] as const)));
+  const got = Object.fromEntries(
+    await Promise.all(flatten(next).map(async ([k, t]) => [k, [...(await read(t))]] as const)),
+  );
   assert.deepEqual(got["head.weight"], [0, 3]); // lr 1
   assert.deepEqual(got["body.weight"]?.map((x) => Math.round(x * 1e6) / 1e6), [2.9, 4.1]); // lr 0.1
   disposeTree(next);
@@ -114,7 +122,10 @@ test("paramGroups applies each group's own learning rate", async () => {
 test("a label without a group is a UserError naming the parameter and the groups", () => {
   const params = unflatten([["w", zeros([2])]]);
   const opt = multiTransform({ a: sgd({ lr: 1 }) }, () => "b");
-  assert.throws(() => opt.init(params), (e: unknown) => e instanceof UserError && /w was labelled "b".*groups are a/.test(e.message));
+  assert.throws(
+    () => opt.init(params),
+    (e: unknown) => e instanceof UserError && /w was labelled "b".*groups are a/.test(e.message),
+  );
   disposeTree(params);
 });
 
@@ -126,7 +137,12 @@ test("loraPlus gives B ratio × lr, A lr, embeddings their own lr, and no decay 
   // the per-group lr and whether the group decays.
   const opt = chain(
     clipByGlobalNorm(1),
-    loraPlus({ optimizer: sgd, defaults: { lr: 0.01, weightDecay: 0.5 }, loraplus_lr_ratio: 16, loraplus_lr_embedding: 0.001 }),
+    loraPlus({
+      optimizer: sgd,
+      defaults: { lr: 0.01, weightDecay: 0.5 },
+      loraplus_lr_ratio: 16,
+      loraplus_lr_embedding: 0.001,
+    }),
   );
   const state = opt.init(params);
   const [u, s2] = opt.update(grads, state, params, 0);
@@ -136,7 +152,8 @@ test("loraPlus gives B ratio × lr, A lr, embeddings their own lr, and no decay 
     assert.ok(t !== undefined, path);
     return (await read(t))[0] as number;
   };
-  const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} vs ${b}`);
+  const close = (a: number, b: number, what: string): void =>
+    assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} vs ${b}`);
   close(await first("layers.0.q_proj.lora_A.weight"), 1 - 0.01 * 0.5, "groupA");
   close(await first("layers.0.q_proj.lora_B.weight"), 1 - 0.16 * 0.5, "groupB");
   close(await first("layers.0.dora.magnitude"), 1 - 0.16 * 0.5, "groupB (1-D)");

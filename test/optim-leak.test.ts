@@ -12,7 +12,6 @@ import {
   refTree,
   trackAllocations,
 } from "../src/engine/index.ts";
-import type { Params } from "../src/core/tree.ts";
 import {
   adam,
   applyUpdates,
@@ -37,7 +36,7 @@ async function countsOver20Steps(opt: GradientTransformation, which: "lsq" | "se
   let state = opt.init(params);
   let afterFirst = -1;
   for (let step = 0; step < 20; step++) {
-    const g = gradFn(refTree(params)) as Params;
+    const g = gradFn(refTree(params));
     const [updates, next] = opt.update(g, state, params, step);
     state = next;
     params = applyUpdates(params, updates);

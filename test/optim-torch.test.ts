@@ -40,7 +40,9 @@ const BUILD: Record<string, (c: Record<string, unknown>) => GradientTransformati
   adamw_default_decay: (c) => adamw({ lr: num(c, "lr") }),
   signsgd: (c) => signsgd({ lr: num(c, "lr") }),
   sgd_linear_warmup: (c) =>
-    sgd({ lr: linearSchedule({ lr: num(c, "lr"), warmupSteps: num(c, "warmupSteps"), totalSteps: num(c, "totalSteps") }) }),
+    sgd({
+      lr: linearSchedule({ lr: num(c, "lr"), warmupSteps: num(c, "warmupSteps"), totalSteps: num(c, "totalSteps") }),
+    }),
   adamw_cosine_warmup: (c) =>
     adamw({
       lr: cosineSchedule({ lr: num(c, "lr"), warmupSteps: num(c, "warmupSteps"), totalSteps: num(c, "totalSteps") }),
@@ -76,7 +78,7 @@ for (const [name, kase] of Object.entries(fixture.cases)) {
     let params = init();
     let state = opt.init(params);
     for (let step = 0; step < fixture.steps; step++) {
-      const g = gradFn(refTree(params)) as Params;
+      const g = gradFn(refTree(params));
       const [updates, next] = opt.update(g, state, params, step);
       state = next;
       params = applyUpdates(params, updates);
@@ -99,7 +101,7 @@ test("adamw with a cosine schedule inside jit (tensor step) follows torch", asyn
   const gradFn = grad(loss);
   // One traced function serves every step: the step enters as a scalar tensor, not a constant.
   const trainStep = jit((params: Params, state: OptState[], step: Tensor): [Params, OptState[]] => {
-    const g = gradFn(refTree(params)) as Params;
+    const g = gradFn(refTree(params));
     const [updates, next] = opt.update(g, state, params, step);
     step.dispose();
     return [applyUpdates(params, updates), next];

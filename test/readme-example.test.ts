@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { CLI_ARGS } from "./support/cli.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const example = readFileSync(path.join(root, "examples/quickstart.ts"), "utf8");
@@ -22,10 +23,12 @@ test("the README shows examples/quickstart.ts verbatim, in at most 25 lines", ()
 test("the example trains, saves, reloads, gets identical outputs and leaves no tensor alive", () => {
   const cwd = mkdtempSync(path.join(os.tmpdir(), "lorascope-quickstart-"));
   try {
+    // The example imports "lorascope" as a user would; the lorascope-source export condition points
+    // that at src/index.ts, so this tests the sources (test/package.test.ts tests the build).
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
     // live-buffers.ts counts the engine's buffers from before the example's first tensor.
     const probe = pathToFileURL(path.join(root, "test/support/live-buffers.ts")).href;
-    const r = spawnSync(process.execPath, ["--import", tsx, "--import", probe, path.join(root, "examples/quickstart.ts")], {
+    const r = spawnSync(process.execPath, ["--conditions=lorascope-source", "--import", tsx, "--import", probe, path.join(root, "examples/quickstart.ts")], {
       cwd,
       encoding: "utf8",
     });
@@ -33,12 +36,15 @@ test("the example trains, saves, reloads, gets identical outputs and leaves no t
     assert.match(r.stdout, /identical outputs: true/);
     assert.match(r.stderr, /live buffers: 0\n/, `the example leaves tensors alive: ${r.stderr}`);
     assert.ok(existsSync(path.join(cwd, "quickstart-adapter/adapter_model.safetensors")));
-    const cfg = JSON.parse(readFileSync(path.join(cwd, "quickstart-adapter/adapter_config.json"), "utf8"));
+    const cfg = JSON.parse(readFileSync(path.join(cwd, "quickstart-adapter/adapter_config.json"), "utf8")) as {
+      peft_type: string;
+      r: number;
+    };
     assert.equal(cfg.peft_type, "LORA");
     assert.equal(cfg.r, 4);
     // The adapter really learned something: B moved off zero, so s·B·A ≠ 0 (identical outputs of
     // an untrained adapter would prove nothing).
-    const inspect = spawnSync(process.execPath, [path.join(root, "bin/lorascope.js"), "inspect", "quickstart-adapter", "--json"], {
+    const inspect = spawnSync(process.execPath, [...CLI_ARGS, "inspect", "quickstart-adapter", "--json"], {
       cwd,
       encoding: "utf8",
     });

@@ -17,14 +17,22 @@ const CHROMIUM = "/usr/bin/chromium";
 const FIGS = ["fig-a", "fig-b", "fig-c", "fig-d", "fig-e", "fig-f"];
 
 test("report from synthetic rows renders every figure in headless Chromium", async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) to run the report test`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) to run the report test`,
+  );
   const dir = await mkdtemp(join(tmpdir(), "lorascope-report-"));
   const profile = await mkdtemp(join(tmpdir(), "lorascope-chromium-"));
   try {
     const rows = syntheticRows({ widths: [64, 256, 1024, 4096], seeds: [0, 1], stepRows: true, jitter: 0.1 });
     const analysis = analyzeSweep(rows, { bootstrapReplicates: 30 });
     const coordCheck = runCoordCheck({ widths: [64, 256], seeds: 1 });
-    const out = await writeReport(dir, { rows, analysis, coordCheck, spec: { widths: [64, 256, 1024, 4096], note: "<synthetic>" } });
+    const out = await writeReport(dir, {
+      rows,
+      analysis,
+      coordCheck,
+      spec: { widths: [64, 256, 1024, 4096], note: "<synthetic>" },
+    });
 
     const html = await readFile(out.html, "utf8");
     assert.doesNotMatch(html, /<script/i, "the page should need no scripts");
@@ -45,7 +53,15 @@ test("report from synthetic rows renders every figure in headless Chromium", asy
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     try {
       const page = await browser.newPage();

@@ -31,10 +31,19 @@ test("the hand-written toy gradients equal valueAndGrad's", async () => {
     zaT.dispose();
     return mse(yhat, y).sum();
   };
-  const [loss, g] = valueAndGrad(lossSum)({ A: t("A", [K, r, n]), B: t("B", [K, r, n]) }, t("H", [N, n]), t("C", [N, n]), t("w", [n]), t("y", [N]));
+  const [loss, g] = valueAndGrad(lossSum)(
+    { A: t("A", [K, r, n]), B: t("B", [K, r, n]) },
+    t("H", [N, n]),
+    t("C", [N, n]),
+    t("w", [n]),
+    t("y", [N]),
+  );
   const [wantLoss, wantA, wantB] = [await read(loss), await read(g.A), await read(g.B)];
   for (const x of [loss, g.A, g.B]) x.dispose();
-  assert.ok(wantA.some((v) => v !== 0) && wantB.some((v) => v !== 0), "the reference gradients are zero: the check would prove nothing");
+  assert.ok(
+    wantA.some((v) => v !== 0) && wantB.some((v) => v !== 0),
+    "the reference gradients are zero: the check would prove nothing",
+  );
 
   const state = initialToyState(t("A", [K, r, n]), t("B", [K, r, n]));
   const batch = { H: t("H", [N, n]), C: t("C", [N, n]), y: t("y", [N]), w: t("w", [n]) };
@@ -42,10 +51,22 @@ test("the hand-written toy gradients equal valueAndGrad's", async () => {
   const loss0 = tensor(new Float32Array(K).fill(1e30), [K]);
   const out = makeToyStep({ kind: "sgd" }, s, 1e6)(state, batch, lr, 1, loss0);
   const [A1, B1, lossK] = [await read(out.state.A), await read(out.state.B), await read(out.loss)];
-  for (const x of [...Object.values(out.state), out.loss, out.updA, out.updB, ...Object.values(batch), lr, loss0] as Tensor[]) x.dispose();
+  for (const x of [
+    ...(Object.values(out.state) as Tensor[]),
+    out.loss,
+    out.updA,
+    out.updB,
+    ...Object.values(batch),
+    lr,
+    loss0,
+  ] as Tensor[])
+    x.dispose();
 
   const sumLoss = lossK.reduce((a, v) => a + v, 0);
-  assert.ok(Math.abs(sumLoss - (wantLoss[0] as number)) <= 1e-5 * Math.abs(sumLoss), `loss ${sumLoss} vs ${wantLoss[0]}`);
+  assert.ok(
+    Math.abs(sumLoss - (wantLoss[0] as number)) <= 1e-5 * Math.abs(sumLoss),
+    `loss ${sumLoss} vs ${wantLoss[0]}`,
+  );
   // float32 differences of two summation orders, relative to the largest gradient entry.
   const check = (name: string, before: Float32Array, after: Float32Array, want: Float32Array) => {
     const scale = Math.max(...want.map(Math.abs));

@@ -7,9 +7,29 @@ import { initEngine, tensor } from "../src/engine/index.ts";
 import { trainToyAdapters } from "../src/train/toy-trainer.ts";
 
 interface Fixture {
-  n: number; N: number; Nt: number; r: number; scale: number; steps: number;
-  H: number[]; C: number[]; y: number[]; Htest: number[]; Ctest: number[]; ytest: number[]; w: number[];
-  runs: { init: string; lr: number; A0: number[]; B0: number[]; trainLoss: number[]; testLoss: number[]; A: number[]; B: number[] }[];
+  n: number;
+  N: number;
+  Nt: number;
+  r: number;
+  scale: number;
+  steps: number;
+  H: number[];
+  C: number[];
+  y: number[];
+  Htest: number[];
+  Ctest: number[];
+  ytest: number[];
+  w: number[];
+  runs: {
+    init: string;
+    lr: number;
+    A0: number[];
+    B0: number[];
+    trainLoss: number[];
+    testLoss: number[];
+    A: number[];
+    B: number[];
+  }[];
 }
 const fx = JSON.parse(fs.readFileSync(new URL("./fixtures/toy-torch.json", import.meta.url), "utf8")) as Fixture;
 
@@ -33,12 +53,22 @@ test("toy trainer matches PyTorch Adam on a tiny run (all inits and lrs in one b
     assert.ok(got !== undefined);
     got.steps.forEach((s, i) => {
       const want = ref.trainLoss[i] as number;
-      assert.ok(Math.abs(s.trainLoss - want) <= 1e-4 * want, `${ref.init} lr=${ref.lr} step ${i} train ${s.trainLoss} vs ${want}`);
+      assert.ok(
+        Math.abs(s.trainLoss - want) <= 1e-4 * want,
+        `${ref.init} lr=${ref.lr} step ${i} train ${s.trainLoss} vs ${want}`,
+      );
       const wt = ref.testLoss[i] as number;
-      assert.ok(Math.abs(s.testLoss - wt) <= 1e-4 * wt, `${ref.init} lr=${ref.lr} step ${i} test ${s.testLoss} vs ${wt}`);
+      assert.ok(
+        Math.abs(s.testLoss - wt) <= 1e-4 * wt,
+        `${ref.init} lr=${ref.lr} step ${i} test ${s.testLoss} vs ${wt}`,
+      );
     });
-    ref.A.forEach((v, i) => assert.ok(Math.abs((got.A[i] as number) - v) < 1e-4, `${ref.init} lr=${ref.lr} A[${i}] ${got.A[i]} vs ${v}`));
-    ref.B.forEach((v, i) => assert.ok(Math.abs((got.B[i] as number) - v) < 1e-4, `${ref.init} lr=${ref.lr} B[${i}] ${got.B[i]} vs ${v}`));
+    ref.A.forEach((v, i) =>
+      assert.ok(Math.abs((got.A[i] as number) - v) < 1e-4, `${ref.init} lr=${ref.lr} A[${i}] ${got.A[i]} vs ${v}`),
+    );
+    ref.B.forEach((v, i) =>
+      assert.ok(Math.abs((got.B[i] as number) - v) < 1e-4, `${ref.init} lr=${ref.lr} B[${i}] ${got.B[i]} vs ${v}`),
+    );
     assert.ok(got.final.trainLoss < (ref.trainLoss[0] as number), "training lowers the loss");
   });
   for (const t of Object.values(data)) if (typeof t !== "number") t.dispose();

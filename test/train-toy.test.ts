@@ -52,7 +52,12 @@ test("K adapters trained together equal the same runs one at a time, in chunks t
       assert.ok(other !== undefined && alone !== undefined);
       assert.equal(other.steps.length, alone.steps.length);
       other.steps.forEach((s, i) => {
-        for (const [f, v] of Object.entries(s)) close(v, (alone.steps[i] as unknown as Record<string, number>)[f] as number, `adapter ${k} step ${s.step} ${f}`);
+        for (const [f, v] of Object.entries(s as unknown as Record<string, number>))
+          close(
+            v,
+            (alone.steps[i] as unknown as Record<string, number>)[f] as number,
+            `adapter ${k} step ${s.step} ${f}`,
+          );
       });
       assert.equal(other.final.diverged, alone.final.diverged);
       assert.equal(other.final.divergedAt, alone.final.divergedAt);

@@ -57,7 +57,8 @@ test("sweep and evaluate: an unknown model or task is one sentence and writes no
   assert.deepEqual(await readdir(dir), []);
 });
 
-test("spam e-mails longer than 128 tokens are cut, said once, and the run still finishes", { timeout: 300_000 }, async () => {
+const SPAM_TITLE = "spam e-mails longer than 128 tokens are cut, said once, and the run still finishes";
+test(SPAM_TITLE, { timeout: 300_000 }, async () => {
   // Tiny on purpose (kernel compilation dominates on a CPU): 8 examples per split, one batch.
   const run = await lorascope(
     "finetune", "--model", "use-lite", "--task", "spam", "--lr", "1e-3",
@@ -71,7 +72,11 @@ test("spam e-mails longer than 128 tokens are cut, said once, and the run still 
   const n = Number(m[1]);
   assert.ok(n >= 1 && n <= 24, `count ${n} of 24 texts`);
   assert.equal(/^note: 1 text was/.test(notes[0] as string), n === 1, "singular exactly when one text was cut");
-  const r = JSON.parse(lastLine(run.stdout)) as { task: string; diverged: boolean; splits: { used: { train: number; test: number } } };
+  const r = JSON.parse(lastLine(run.stdout)) as {
+    task: string;
+    diverged: boolean;
+    splits: { used: { train: number; test: number } };
+  };
   assert.equal(r.task, "spam");
   assert.equal(r.diverged, false);
   assert.deepEqual([r.splits.used.train, r.splits.used.test], [8, 8]);
@@ -111,16 +116,26 @@ const KEY = "base_model.model.layers.0.attention.q_proj";
 async function adapterDir(A: [number, number], B: [number, number]): Promise<string> {
   const dir = path.join(await tmp(), "adapter");
   await mkdir(dir);
-  const t = (shape: [number, number]): WriteTensor => ({ shape, data: new Float32Array(shape[0] * shape[1]).fill(0.01) });
-  await writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), [[`${KEY}.lora_A.weight`, t(A)], [`${KEY}.lora_B.weight`, t(B)]], { metadata: { format: "pt" } });
+  const t = (shape: [number, number]): WriteTensor => ({
+    shape,
+    data: new Float32Array(shape[0] * shape[1]).fill(0.01),
+  });
+  const tensors: Array<[string, WriteTensor]> = [[`${KEY}.lora_A.weight`, t(A)], [`${KEY}.lora_B.weight`, t(B)]];
+  await writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), tensors, { metadata: { format: "pt" } });
   const cfg = encoderLoraConfig({ r: 8, loraAlpha: 8, init: "init-a" });
-  await writeFile(path.join(dir, ADAPTER_CONFIG), JSON.stringify(peftConfigJson(cfg, { base_model_name_or_path: "use-lite" })));
-  const run = { spec: { task: "sentiment", seed: 0, batch: 8, limit: 8, evalLimit: 8 }, testPredictions: [], testLogits: [] };
+  const config = peftConfigJson(cfg, { base_model_name_or_path: "use-lite" });
+  await writeFile(path.join(dir, ADAPTER_CONFIG), JSON.stringify(config));
+  const run = {
+    spec: { task: "sentiment", seed: 0, batch: 8, limit: 8, evalLimit: 8 },
+    testPredictions: [],
+    testLogits: [],
+  };
   await writeFile(path.join(dir, "run.json"), JSON.stringify(run));
   return dir;
 }
 
-test("evaluate: an adapter whose shapes do not fit USE-lite is one sentence naming the key and both shapes", { timeout: 120_000 }, async () => {
+const SHAPES_TITLE = "evaluate: an adapter whose shapes do not fit USE-lite is one sentence naming the key and both shapes";
+test(SHAPES_TITLE, { timeout: 120_000 }, async () => {
   // Layer 0's q_proj maps 256 → 256; the first adapter's factors were made for a 512-wide layer.
   // The second has rank-4 factors under a config that says r = 8, refused while reading the files.
   const [wide, rank] = await Promise.all([adapterDir([8, 512], [512, 8]), adapterDir([4, 256], [256, 4])]);

@@ -55,8 +55,14 @@ test("the checkpoint has the published sizes, PyTorch layouts and graph constant
 test("a file that does not match its pin is a UserError naming the package", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "use-lite-"));
   writeFileSync(path.join(dir, "vocab.json"), "[]");
-  assert.throws(() => loadUseLiteVocabulary(dir), (e: unknown) => e instanceof UserError && e.message.includes(USE_LITE_PACKAGE));
-  assert.throws(() => loadUseLiteCheckpoint(dir), (e: unknown) => e instanceof UserError && e.message.includes("cannot be read"));
+  assert.throws(
+    () => loadUseLiteVocabulary(dir),
+    (e: unknown) => e instanceof UserError && e.message.includes(USE_LITE_PACKAGE),
+  );
+  assert.throws(
+    () => loadUseLiteCheckpoint(dir),
+    (e: unknown) => e instanceof UserError && e.message.includes("cannot be read"),
+  );
 });
 
 test("padding and batch order leave embeddings unchanged; the hook sees every linear module; no leaks", async () => {

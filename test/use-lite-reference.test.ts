@@ -118,5 +118,7 @@ test("embeddings match the original TF.js graph (cosine ≥ 0.9999 per sentence)
   assert.ok(longCos >= 0.9999, `cosine ${longCos} for the ${longAll.length}-token sentence`);
   // Not a tautology: different sentences are far apart in this embedding.
   assert.ok(cosine(oursShort, refShort.subarray(512), 0) < 0.9);
-  console.log(`USE-lite vs TF.js graph: min cosine ${worst} over ${ids.length} sentences, ${longCos} on a ${longAll.length}-token one`);
+  console.log(
+    `USE-lite vs TF.js graph: min cosine ${worst} over ${ids.length} sentences, ${longCos} on a ${longAll.length}-token one`,
+  );
 });

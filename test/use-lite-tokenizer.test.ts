@@ -20,7 +20,9 @@ const sentences = ["imdb", "yelp", "amazon"].flatMap((f) =>
 /** The reference tokenizer, reached through the only class @energetic-ai/embeddings exports. */
 function referenceTokenizer(): { encode(text: string): number[] } {
   const { EmbeddingsModel } = require("@energetic-ai/embeddings") as {
-    EmbeddingsModel: new (d: { vocabulary: unknown; model: unknown }) => { tokenizer: { encode(text: string): number[] } };
+    EmbeddingsModel: new (d: { vocabulary: unknown; model: unknown }) => {
+      tokenizer: { encode(text: string): number[] };
+    };
   };
   return new EmbeddingsModel({ vocabulary: vocab, model: null }).tokenizer;
 }
@@ -55,7 +57,10 @@ test("normalisation is NFKC plus ▁ for spaces, without lowercasing", () => {
 });
 
 test("an empty sentence is a UserError; long sentences are cut to 128 tokens and counted", () => {
-  assert.throws(() => encode(tok, ["fine", ""]), (e: unknown) => e instanceof UserError && /sentence 1 is empty/.test(e.message));
+  assert.throws(
+    () => encode(tok, ["fine", ""]),
+    (e: unknown) => e instanceof UserError && /sentence 1 is empty/.test(e.message),
+  );
   const long = "the movie was good ".repeat(40);
   const all = encodeAll(tok, long);
   assert.ok(all.length > 128);

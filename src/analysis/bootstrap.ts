@@ -29,7 +29,11 @@ export interface BootstrapResult {
  * so callers can resample several groups independently from one key); non-finite statistics are
  * dropped from the interval (a resample whose optimum left the grid has no slope).
  */
-export function bootstrap<T>(draw: (b: number) => T, stat: (sample: T) => number, opts: BootstrapOptions = {}): BootstrapResult {
+export function bootstrap<T>(
+  draw: (b: number) => T,
+  stat: (sample: T) => number,
+  opts: BootstrapOptions = {},
+): BootstrapResult {
   const reps = opts.replicates ?? 200;
   const level = opts.level ?? 0.95;
   const values: number[] = [];

@@ -62,7 +62,11 @@ export interface EncoderSweepSummary {
    */
   readonly gainOverProbe: Record<string, PairedGain>;
   /** Medians over runs of training and inference examples/s; the largest peak memory (MiB). */
-  readonly speed: { readonly trainExamplesPerSecond: number; readonly evalExamplesPerSecond: number; readonly peakRssMiB: number };
+  readonly speed: {
+    readonly trainExamplesPerSecond: number;
+    readonly evalExamplesPerSecond: number;
+    readonly peakRssMiB: number;
+  };
   /** The most texts any run cut to 128 tokens (0: none). */
   readonly truncated: number;
   /** The paper's two predictions, when the sweep has both init-a and init-b. */
@@ -100,7 +104,8 @@ function paperCheck(rows: readonly EncoderRunRow[], optimalLr: Record<string, nu
   const lrA = optimalLr["init-a"];
   const lrB = optimalLr["init-b"];
   if (lrA === undefined || lrB === undefined) return null;
-  const at = (init: string, lr: number) => new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, testAcc(r)]));
+  const at = (init: string, lr: number) =>
+    new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, testAcc(r)]));
   const a = at("init-a", lrA);
   const b = at("init-b", lrB);
   const gains = [...a].filter(([seed]) => b.has(seed)).map(([seed, acc]) => acc - (b.get(seed) as number));
@@ -115,11 +120,21 @@ function paperCheck(rows: readonly EncoderRunRow[], optimalLr: Record<string, nu
   };
   const [shareA, shareB] = [share("init-a", lrA), share("init-b", lrB)];
   const bShare = Number.isFinite(shareA) && Number.isFinite(shareB) ? { a: shareA, b: shareB } : null;
-  return { lrA, lrB, lrRatio: lrA / lrB, accuracyGain, largerLr: lrA > lrB, betterAccuracy: !tie && accuracyGain.mean > 0, tie, bShare };
+  return {
+    lrA,
+    lrB,
+    lrRatio: lrA / lrB,
+    accuracyGain,
+    largerLr: lrA > lrB,
+    betterAccuracy: !tie && accuracyGain.mean > 0,
+    tie,
+    bShare,
+  };
 }
 
 /** A difference of accuracies as signed percentage points, "+2.11 ± 3.01". */
-const points = (m: MeanStd): string => `${m.mean >= 0 ? "+" : "−"}${(100 * Math.abs(m.mean)).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
+const points = (m: MeanStd): string =>
+  `${m.mean >= 0 ? "+" : "−"}${(100 * Math.abs(m.mean)).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
 
 /** One plain sentence per prediction ("<prediction> — <verdict>: <numbers>"), for the report and the terminal. */
 export function paperVerdict(p: PaperCheck): string[] {
@@ -160,9 +175,11 @@ function standardError(m: MeanStd): number {
 }
 
 /** A diverged run counts as accuracy 0, so it never wins η*. */
-const valAcc = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.validation.accuracy) ? 0 : r.validation.accuracy);
+const valAcc = (r: EncoderRunRow): number =>
+  r.diverged || !Number.isFinite(r.validation.accuracy) ? 0 : r.validation.accuracy;
 /** Validation loss for tie-breaking; a diverged run or a row without it never wins a tie. */
-const valLoss = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.validation.loss) ? Infinity : (r.validation.loss as number));
+const valLoss = (r: EncoderRunRow): number =>
+  r.diverged || !Number.isFinite(r.validation.loss) ? Infinity : (r.validation.loss as number);
 const testAcc = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.test.accuracy) ? 0 : r.test.accuracy);
 
 export function analyzeEncoderSweep(rows: readonly EncoderRunRow[]): EncoderSweepSummary {
@@ -178,9 +195,19 @@ export function analyzeEncoderSweep(rows: readonly EncoderRunRow[]): EncoderSwee
     for (const lr of lrs) {
       const at = mine.filter((r) => r.lr === lr);
       const validation = meanStd(at.map(valAcc));
-      grid.push({ init, lr, validation, test: meanStd(at.map(testAcc)), diverged: at.filter((r) => r.diverged).length, collapsed: collapsedCount(at), heldOutGain: meanStd(at.map(heldOutGain)), dynamicsAtEnd: endDynamics(at) });
+      grid.push({
+        init,
+        lr,
+        validation,
+        test: meanStd(at.map(testAcc)),
+        diverged: at.filter((r) => r.diverged).length,
+        collapsed: collapsedCount(at),
+        heldOutGain: meanStd(at.map(heldOutGain)),
+        dynamicsAtEnd: endDynamics(at),
+      });
       const loss = meanStd(at.map(valLoss)).mean;
-      if (best === undefined || validation.mean > best.val || (validation.mean === best.val && loss < best.loss)) best = { lr, val: validation.mean, loss };
+      if (best === undefined || validation.mean > best.val || (validation.mean === best.val && loss < best.loss))
+        best = { lr, val: validation.mean, loss };
     }
     if (best === undefined) continue;
     optimalLr[init] = best.lr;
@@ -190,14 +217,24 @@ export function analyzeEncoderSweep(rows: readonly EncoderRunRow[]): EncoderSwee
   }
   // The probe depends only on the seed's data: one value per seed.
   const probeBySeed = new Map(rows.map((r) => [r.seed, r.probe.test.accuracy]));
-  const finite = (xs: Array<number | undefined>): number[] => xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  const finite = (xs: Array<number | undefined>): number[] =>
+    xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
   const speed = {
     trainExamplesPerSecond: quantile(finite(rows.map((r) => r.examplesPerSecond)), 0.5),
     evalExamplesPerSecond: quantile(finite(rows.map((r) => r.evalExamplesPerSecond)), 0.5),
     peakRssMiB: maxOrNaN(finite(rows.map((r) => r.peakRssMiB))),
   };
   const truncated = Math.max(0, ...finite(rows.map((r) => r.truncated)));
-  return { optimalLr, bestAccuracy, probe: meanStd([...probeBySeed.values()]), gainOverProbe, speed, truncated, paper: paperCheck(rows, optimalLr), grid };
+  return {
+    optimalLr,
+    bestAccuracy,
+    probe: meanStd([...probeBySeed.values()]),
+    gainOverProbe,
+    speed,
+    truncated,
+    paper: paperCheck(rows, optimalLr),
+    grid,
+  };
 }
 
 function pairedGain(gains: readonly number[]): PairedGain {
@@ -234,8 +271,17 @@ export function encoderSweepJson(s: EncoderSweepSummary): string {
     optimalLr: s.optimalLr,
     bestAccuracy: Object.fromEntries(Object.entries(s.bestAccuracy).map(([k, v]) => [k, ms(v)])),
     probe: ms(s.probe),
-    gainOverProbe: Object.fromEntries(Object.entries(s.gainOverProbe).map(([k, v]) => [k, { ...ms(v), above: v.above, n: v.n, clear: v.clear }])),
-    paper: s.paper === null ? null : { largerLr: s.paper.largerLr, betterAccuracy: s.paper.betterAccuracy, accuracyGain: ms(s.paper.accuracyGain) },
+    gainOverProbe: Object.fromEntries(
+      Object.entries(s.gainOverProbe).map(([k, v]) => [k, { ...ms(v), above: v.above, n: v.n, clear: v.clear }]),
+    ),
+    paper:
+      s.paper === null
+        ? null
+        : {
+            largerLr: s.paper.largerLr,
+            betterAccuracy: s.paper.betterAccuracy,
+            accuracyGain: ms(s.paper.accuracyGain),
+          },
     speed: s.speed,
   });
 }
@@ -251,19 +297,34 @@ export function formatEncoderSweep(s: EncoderSweepSummary, title: string): strin
   ];
   for (const g of s.grid) {
     const star = s.optimalLr[g.init] === g.lr ? " (η*)" : "";
-    lines.push(`| ${g.init} | ${g.lr}${star} | ${pct(g.validation)} | ${pct(g.test)} | ${points(g.heldOutGain)} | ${g.diverged}/${g.validation.n}${g.collapsed ? ` (${g.collapsed} collapsed)` : ""} |`);
+    lines.push(
+      `| ${g.init} | ${g.lr}${star} | ${pct(g.validation)} | ${pct(g.test)} | ${points(g.heldOutGain)} | ${g.diverged}/${g.validation.n}${g.collapsed ? ` (${g.collapsed} collapsed)` : ""} |`,
+    );
   }
   lines.push("");
   for (const [init, lr] of Object.entries(s.optimalLr)) {
     const lrs = s.grid.filter((g) => g.init === init).map((g) => g.lr);
-    const edge = lrs.length < 2 ? "" : lr === Math.min(...lrs) ? "; the grid's smallest rate: the optimum may lie below it" : lr === Math.max(...lrs) ? "; the grid's largest rate: the optimum may lie above it" : "";
-    lines.push(`- ${init}: η* = ${lr} (on validation${edge}), test accuracy ${pct(s.bestAccuracy[init] as MeanStd)} over ${(s.bestAccuracy[init] as MeanStd).n} seed(s)`);
+    const edge =
+      lrs.length < 2
+        ? ""
+        : lr === Math.min(...lrs)
+          ? "; the grid's smallest rate: the optimum may lie below it"
+          : lr === Math.max(...lrs)
+            ? "; the grid's largest rate: the optimum may lie above it"
+            : "";
+    lines.push(
+      `- ${init}: η* = ${lr} (on validation${edge}), test accuracy ${pct(s.bestAccuracy[init] as MeanStd)} over ${(s.bestAccuracy[init] as MeanStd).n} seed(s)`,
+    );
   }
   lines.push(`- linear probe (frozen encoder): test accuracy ${pct(s.probe)} over ${s.probe.n} seed(s)`);
   for (const [init, g] of Object.entries(s.gainOverProbe)) {
     const se = g.n > 1 ? `standard error ${(100 * standardError(g)).toFixed(2)}; ` : "";
-    const verdict = g.clear ? "a clear gain: more than two standard errors above 0" : "not a clear gain: within two standard errors of 0";
-    lines.push(`- ${init} at η* minus the probe on the test split, paired by seed: ${points(g)} points (${se}${g.above} of ${g.n} seeds above the probe) — ${verdict}`);
+    const verdict = g.clear
+      ? "a clear gain: more than two standard errors above 0"
+      : "not a clear gain: within two standard errors of 0";
+    lines.push(
+      `- ${init} at η* minus the probe on the test split, paired by seed: ${points(g)} points (${se}${g.above} of ${g.n} seeds above the probe) — ${verdict}`,
+    );
   }
   if (s.paper !== null) for (const v of paperVerdict(s.paper)) lines.push(`- the paper predicts that ${v}`);
   const dyn = s.grid.filter((g) => g.dynamicsAtEnd !== null);
@@ -283,6 +344,8 @@ export function formatEncoderSweep(s: EncoderSweepSummary, title: string): strin
     );
   }
   const sp = s.speed;
-  lines.push(`- speed: training ${sp.trainExamplesPerSecond.toFixed(1)} examples/s, inference ${sp.evalExamplesPerSecond.toFixed(1)} examples/s (medians over runs, one worker each); peak memory ${sp.peakRssMiB.toFixed(0)} MiB per worker`);
+  lines.push(
+    `- speed: training ${sp.trainExamplesPerSecond.toFixed(1)} examples/s, inference ${sp.evalExamplesPerSecond.toFixed(1)} examples/s (medians over runs, one worker each); peak memory ${sp.peakRssMiB.toFixed(0)} MiB per worker`,
+  );
   return lines.join("\n") + "\n";
 }

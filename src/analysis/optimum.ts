@@ -45,14 +45,22 @@ export function findOptimum(lrs: readonly number[], losses: readonly number[]): 
     }
   }
   if (best === -1) return { lrStar: NaN, gridIndex: -1, gridLr: NaN, bestLoss: NaN, atEdge: false, refined: false };
-  const finite = (i: number): boolean => i >= 0 && i < lrs.length && Number.isFinite(losses[i] as number) && (losses[i] as number) > 0;
+  const finite = (i: number): boolean =>
+    i >= 0 && i < lrs.length && Number.isFinite(losses[i]) && (losses[i] as number) > 0;
   const gridLr = lrs[best] as number;
   // An edge means no finite loss on one side: the true optimum may lie beyond the grid.
   const atEdge = !finite(best - 1) || !finite(best + 1);
   if (atEdge || !(bestLoss > 0)) return { lrStar: gridLr, gridIndex: best, gridLr, bestLoss, atEdge, refined: false };
   const x = [best - 1, best, best + 1].map((i) => Math.log(lrs[i] as number));
   const y = [best - 1, best, best + 1].map((i) => Math.log(losses[i] as number));
-  const v = parabolaVertex(x[0] as number, y[0] as number, x[1] as number, y[1] as number, x[2] as number, y[2] as number);
+  const v = parabolaVertex(
+    x[0] as number,
+    y[0] as number,
+    x[1] as number,
+    y[1] as number,
+    x[2] as number,
+    y[2] as number,
+  );
   if (v === null) return { lrStar: gridLr, gridIndex: best, gridLr, bestLoss, atEdge, refined: false };
   const clamped = Math.min(x[2] as number, Math.max(x[0] as number, v));
   return { lrStar: Math.exp(clamped), gridIndex: best, gridLr, bestLoss, atEdge, refined: true };

@@ -26,13 +26,23 @@ function criterionKeys(a: SweepAnalysis, pick: "train" | "test") {
     slope: perInit(a, (i) => num(i[pick].fit.slope)),
     slopeCI: perInit(a, (i) => ci(i[pick].fit)),
     optimalLr: perInit(a, (i) => byWidth(i[pick], (c) => c.lrStar)),
-    optimalLrCI: perInit(a, (i) => Object.fromEntries(i[pick].cells.map((c) => [String(c.width), [num(c.lrStarCI[0]), num(c.lrStarCI[1])]]))),
+    optimalLrCI: perInit(a, (i) =>
+      Object.fromEntries(i[pick].cells.map((c) => [String(c.width), [num(c.lrStarCI[0]), num(c.lrStarCI[1])]])),
+    ),
     optimalLrAtGridEdge: perInit(a, (i) => Object.fromEntries(i[pick].cells.map((c) => [String(c.width), c.atEdge]))),
     bestLoss: perInit(a, (i) => byWidth(i[pick], (c) => c.bestLoss)),
     rmsZAatOptimum: perInit(a, (i) => byWidth(i[pick], (c) => c.rmsZA)),
     rmsZBatOptimum: perInit(a, (i) => byWidth(i[pick], (c) => c.rmsZB)),
-    rmsZASlope: perInit(a, (i) => ({ slope: num(i[pick].rmsZAFit.slope), ci: ci(i[pick].rmsZAFit), theory: i[pick].rmsZAFit.theory })),
-    rmsZBSlope: perInit(a, (i) => ({ slope: num(i[pick].rmsZBFit.slope), ci: ci(i[pick].rmsZBFit), theory: i[pick].rmsZBFit.theory })),
+    rmsZASlope: perInit(a, (i) => ({
+      slope: num(i[pick].rmsZAFit.slope),
+      ci: ci(i[pick].rmsZAFit),
+      theory: i[pick].rmsZAFit.theory,
+    })),
+    rmsZBSlope: perInit(a, (i) => ({
+      slope: num(i[pick].rmsZBFit.slope),
+      ci: ci(i[pick].rmsZBFit),
+      theory: i[pick].rmsZBFit.theory,
+    })),
     transfer: perInit(a, (i) => {
       const t = i[pick].transfer;
       if (t === null) return null;
@@ -41,7 +51,15 @@ function criterionKeys(a: SweepAnalysis, pick: "train" | "test") {
         slope: num(t.slope),
         meanAbsLogRatio: num(t.meanAbsLogRatio),
         points: Object.fromEntries(
-          t.points.map((p) => [String(p.width), { predicted: num(p.predicted), measured: num(p.measured), logRatio: num(p.logRatio), theoryLogRatio: num(p.theoryLogRatio) }]),
+          t.points.map((p) => [
+            String(p.width),
+            {
+              predicted: num(p.predicted),
+              measured: num(p.measured),
+              logRatio: num(p.logRatio),
+              theoryLogRatio: num(p.theoryLogRatio),
+            },
+          ]),
         ),
       };
     }),
@@ -71,7 +89,11 @@ export function summaryJson(a: SweepAnalysis) {
             slopeCI: ci(a.ratio.fit),
             theory: a.ratio.fit.theory,
           },
-    theory: perInit(a, (i) => ({ slope: i.train.fit.theory, stableSlope: i.edge.fit.theory, rmsZASlope: i.train.rmsZAFit.theory })),
+    theory: perInit(a, (i) => ({
+      slope: i.train.fit.theory,
+      stableSlope: i.edge.fit.theory,
+      rmsZASlope: i.train.rmsZAFit.theory,
+    })),
     options: a.options,
   };
 }
@@ -113,7 +135,10 @@ export function formatSummary(a: SweepAnalysis): string {
     for (const r of rows) out.push(line(r));
     const tr = i.train.transfer;
     if (tr !== null) {
-      out.push(`  transfer (fit on n ≤ ${tr.fitWidths[tr.fitWidths.length - 1]}): ` + tr.points.map((p) => `n=${p.width} ln(pred/meas)=${g(p.logRatio, 2)}`).join(", "));
+      out.push(
+        `  transfer (fit on n ≤ ${tr.fitWidths[tr.fitWidths.length - 1]}): ` +
+          tr.points.map((p) => `n=${p.width} ln(pred/meas)=${g(p.logRatio, 2)}`).join(", "),
+      );
     }
     out.push("");
   }

@@ -174,7 +174,10 @@ function analyzeCriterion(ctx: Ctx, picks: number[][][], crit: Criterion): Crite
   const rmsZAFit = exponentFit(widths, cells.map((c) => c.rmsZA), null, "t", theory?.rmsZA ?? null);
   const rmsZBFit = exponentFit(widths, cells.map((c) => c.rmsZB), null, "t", theory?.rmsZB ?? null);
   const t = transferPrediction(widths, lrStars, theory?.lrStar);
-  const transfer = t === null ? null : { fitWidths: t.fitWidths, slope: t.slope, points: t.points, meanAbsLogRatio: t.meanAbsLogRatio };
+  const transfer =
+    t === null
+      ? null
+      : { fitWidths: t.fitWidths, slope: t.slope, points: t.points, meanAbsLogRatio: t.meanAbsLogRatio };
   return { cells, fit, rmsZAFit, rmsZBFit, transfer };
 }
 
@@ -183,7 +186,13 @@ function analyzeEdge(ctx: Ctx, picks: number[][][], threshold: number, interpola
   const perSeed = ctx.cells.map((c) => seedEdges(c, threshold, interpolate));
   const bootLr: number[][] = ctx.cells.map(() => []);
   const bootSlope = bootstrap(
-    (b) => perSeed.map((edges, w) => aggregateEdge(((picks[w] as number[][])[b] as number[]).map((i) => edges[i] as { lr: number | null; atEdge: boolean })) ?? NaN),
+    (b) =>
+      perSeed.map(
+        (edges, w) =>
+          aggregateEdge(
+            ((picks[w] as number[][])[b] as number[]).map((i) => edges[i] as { lr: number | null; atEdge: boolean }),
+          ) ?? NaN,
+      ),
     (lrs) => {
       lrs.forEach((lr, w) => (bootLr[w] as number[]).push(lr));
       return logLogFit(widths, lrs).slope;
@@ -201,7 +210,13 @@ function analyzeEdge(ctx: Ctx, picks: number[][][], threshold: number, interpola
       seedEdges: edges.map((e) => e.lr),
     };
   });
-  const fit = exponentFit(widths, cells.map((c) => c.lr ?? NaN), bootSlope.values, ctx.method, theoryFor(ctx.init)?.edge ?? null);
+  const fit = exponentFit(
+    widths,
+    cells.map((c) => c.lr ?? NaN),
+    bootSlope.values,
+    ctx.method,
+    theoryFor(ctx.init)?.edge ?? null,
+  );
   return { cells, fit };
 }
 
@@ -219,7 +234,13 @@ export function analyzeSweep(rows: readonly Row[], opts: AnalysisOptions = {}): 
   } as const;
   const inits: InitAnalysis[] = [];
   for (const [init, cells] of grouped) {
-    const ctx: Ctx = { init, cells, reps: options.bootstrapReplicates, seed: options.bootstrapSeed, method: options.ciMethod };
+    const ctx: Ctx = {
+      init,
+      cells,
+      reps: options.bootstrapReplicates,
+      seed: options.bootstrapSeed,
+      method: options.ciMethod,
+    };
     const picks = resamples(ctx);
     const mine = finals.filter((r) => r.init === init);
     inits.push({

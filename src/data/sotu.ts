@@ -2,7 +2,7 @@
 // 233 speeches, one per file `data/<year>_<president>_<party>.txt` (the package's .json twins hold
 // the same text and are not read). Two years have two speeches (1953: Truman and Eisenhower; 1961:
 // Eisenhower and Kennedy) and 1933 has none. Every file is checked against the committed manifest
-// sotu.sha256.
+// assets/data/sotu.sha256.
 //
 // The files are UTF-8 with no header: each speech is one line (the paragraphs were joined with
 // spaces upstream), 211 of them end in a newline. We trim the ends and repair one byte: 1890's

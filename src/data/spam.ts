@@ -38,19 +38,26 @@ export function messageText(raw: string): string {
 /** All 6,046 messages, in file_list order. Reads ~40 MB of JSON (about a second). */
 export function loadSpam(): TextDataset {
   const dir = path.join(packageDir(PKG, VERSION), "data");
-  const list = JSON.parse(readPinnedFile(path.join(dir, "file_list.json"), FILE_LIST_SHA256, PKG, VERSION).toString("utf8")) as string[];
+  const list = JSON.parse(
+    readPinnedFile(path.join(dir, "file_list.json"), FILE_LIST_SHA256, PKG, VERSION).toString("utf8"),
+  ) as string[];
   const hash = createHash("sha256");
   const examples: TextExample[] = list.map((file) => {
     const bytes = readPackageFile(path.join(dir, file.replace(/\.txt$/, ".json")), PKG, VERSION);
     hash.update(bytes);
     const msg = JSON.parse(bytes.toString("utf8")) as { group: string; text: string };
     const label = HAM.includes(msg.group) ? 0 : SPAM.includes(msg.group) ? 1 : -1;
-    if (label < 0) throw new UserError(`${file} has group "${msg.group}", not one of ${[...HAM, ...SPAM].join(", ")}: reinstall ${PKG}@${VERSION}`);
+    if (label < 0)
+      throw new UserError(
+        `${file} has group "${msg.group}", not one of ${[...HAM, ...SPAM].join(", ")}: reinstall ${PKG}@${VERSION}`,
+      );
     return { text: messageText(msg.text), label, source: msg.group };
   });
   const all = hash.digest("hex");
   if (all !== MESSAGES_SHA256) {
-    throw new UserError(`the ${PKG} message files have sha256 ${all.slice(0, 12)}…, expected ${MESSAGES_SHA256.slice(0, 12)}…: reinstall it with npm install ${PKG}@${VERSION}`);
+    throw new UserError(
+      `the ${PKG} message files have sha256 ${all.slice(0, 12)}…, expected ${MESSAGES_SHA256.slice(0, 12)}…: reinstall it with npm install ${PKG}@${VERSION}`,
+    );
   }
   return {
     name: "spam",

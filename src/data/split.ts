@@ -40,10 +40,13 @@ export function stratifiedSplit<T extends { readonly label: number }>(
 ): Splits<T> {
   const { validation, test } = fractions;
   for (const [name, f] of Object.entries(fractions)) {
-    if (!(typeof f === "number" && f >= 0 && f < 1)) throw new UserError(`the ${name} fraction must be in [0, 1), got ${String(f)}`);
+    if (!(typeof f === "number" && f >= 0 && f < 1))
+      throw new UserError(`the ${name} fraction must be in [0, 1), got ${String(f)}`);
   }
   if (validation + test >= 1) {
-    throw new UserError(`validation + test fractions must leave examples to train on (sum < 1), got ${validation + test}`);
+    throw new UserError(
+      `validation + test fractions must leave examples to train on (sum < 1), got ${validation + test}`,
+    );
   }
   const byLabel: number[][] = Array.from({ length: numLabels }, () => []);
   examples.forEach((e, i) => {

@@ -27,7 +27,7 @@ import { tree, type Tensor, type JsTree } from "./jax.ts";
 
 /** Add one reference to every tensor of a tree and return it (for passing a tree you keep). */
 export function refTree<T extends JsTree<Tensor>>(t: T): T {
-  return tree.ref(t) as T;
+  return tree.ref<T>(t);
 }
 
 /** Drop one reference from every tensor of a tree. */

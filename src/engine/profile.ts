@@ -38,7 +38,8 @@ export async function profileKernels<T>(work: () => Promise<T>): Promise<{ resul
   }
   const kernels = performance.getEntriesByType("measure").map((e): KernelTiming => {
     // Node's PerformanceMeasure carries `detail`; the typings of getEntriesByType do not say so.
-    const detail = (e as { detail?: unknown }).detail as { devtools?: { properties?: [string, string][] } } | null | undefined;
+    const detail = (e as { detail?: unknown }).detail as
+      { devtools?: { properties?: [string, string][] } } | null | undefined;
     const p = Object.fromEntries(detail?.devtools?.properties ?? []);
     return {
       label: e.name, ms: e.duration, reduction: p["reduction"] ?? "",

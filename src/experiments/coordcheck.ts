@@ -38,12 +38,36 @@ export interface CoordSetting {
  *   LoRA+ (η_A = n^−1, η_B = Θ(1)), either init: Z_A = Θ(1), B − B₀ = Θ(1), Z_B = Θ(1) → 0, 0, 0
  */
 export const COORD_SETTINGS: readonly CoordSetting[] = [
-  { name: "init-a, η = n^-1/2", init: "init-a", lrA: (n) => n ** -0.5, lrB: (n) => n ** -0.5, theory: { zA: 0.5, zB: 0, dB: -0.5 } },
+  {
+    name: "init-a, η = n^-1/2",
+    init: "init-a",
+    lrA: (n) => n ** -0.5,
+    lrB: (n) => n ** -0.5,
+    theory: { zA: 0.5, zB: 0, dB: -0.5 },
+  },
   { name: "init-a, η = n^-1", init: "init-a", lrA: (n) => 1 / n, lrB: (n) => 1 / n, theory: { zA: 0, zB: -1, dB: -1 } },
-  { name: "init-b, η = n^-1/2", init: "init-b", lrA: (n) => n ** -0.5, lrB: (n) => n ** -0.5, theory: { zA: 0.5, zB: 0.5, dB: -0.5 } },
+  {
+    name: "init-b, η = n^-1/2",
+    init: "init-b",
+    lrA: (n) => n ** -0.5,
+    lrB: (n) => n ** -0.5,
+    theory: { zA: 0.5, zB: 0.5, dB: -0.5 },
+  },
   { name: "init-b, η = n^-1", init: "init-b", lrA: (n) => 1 / n, lrB: (n) => 1 / n, theory: { zA: 0, zB: 0, dB: -1 } },
-  { name: "LoRA+ init-a, η_A = n^-1, η_B = 0.05", init: "init-a", lrA: (n) => 1 / n, lrB: () => 0.05, theory: { zA: 0, zB: 0, dB: 0 } },
-  { name: "LoRA+ init-b, η_A = n^-1, η_B = 0.05", init: "init-b", lrA: (n) => 1 / n, lrB: () => 0.05, theory: { zA: 0, zB: 0, dB: 0 } },
+  {
+    name: "LoRA+ init-a, η_A = n^-1, η_B = 0.05",
+    init: "init-a",
+    lrA: (n) => 1 / n,
+    lrB: () => 0.05,
+    theory: { zA: 0, zB: 0, dB: 0 },
+  },
+  {
+    name: "LoRA+ init-b, η_A = n^-1, η_B = 0.05",
+    init: "init-b",
+    lrA: (n) => 1 / n,
+    lrB: () => 0.05,
+    theory: { zA: 0, zB: 0, dB: 0 },
+  },
 ];
 
 /** What `runCoordCheck()` uses for an option left out (widths deep enough in the asymptotic regime; see above). */
@@ -129,13 +153,26 @@ function featuresB(B: Float64Array, ZA: Float64Array, r: number, n: number, N: n
 }
 
 /** One run of Appendix A at width n; returns the RMS of Z_A, Z_B and B − B₀ after T steps. */
-export function coordRun(setting: CoordSetting, n: number, seed: number, steps: number, r: number, N: number): CoordMeasure {
+export function coordRun(
+  setting: CoordSetting,
+  n: number,
+  seed: number,
+  steps: number,
+  r: number,
+  N: number,
+): CoordMeasure {
   const root = prng.fold(prng.fold(prng.key(seed), "coord-check"), n);
   const Z = Float64Array.from(prng.normal(prng.fold(root, "inputs"), [N, n]));
   const Y = Float64Array.from(prng.normal(prng.fold(root, "targets"), [N, n]));
   // Kaiming-uniform bounds of Hayou, Ghosh & Yu 2024: A ~ U(±1/√n) (init-a), B ~ U(±1/√r) (init-b).
-  const A = setting.init === "init-a" ? Float64Array.from(prng.uniform(prng.fold(root, "A"), [r, n], -1 / Math.sqrt(n), 1 / Math.sqrt(n))) : new Float64Array(r * n);
-  const B = setting.init === "init-b" ? Float64Array.from(prng.uniform(prng.fold(root, "B"), [n, r], -1 / Math.sqrt(r), 1 / Math.sqrt(r))) : new Float64Array(n * r);
+  const A =
+    setting.init === "init-a"
+      ? Float64Array.from(prng.uniform(prng.fold(root, "A"), [r, n], -1 / Math.sqrt(n), 1 / Math.sqrt(n)))
+      : new Float64Array(r * n);
+  const B =
+    setting.init === "init-b"
+      ? Float64Array.from(prng.uniform(prng.fold(root, "B"), [n, r], -1 / Math.sqrt(r), 1 / Math.sqrt(r)))
+      : new Float64Array(n * r);
   const B0 = B.slice();
   const lrA = setting.lrA(n);
   const lrB = setting.lrB(n);
@@ -163,7 +200,8 @@ export function coordRun(setting: CoordSetting, n: number, seed: number, steps: 
         const c = BtdY[i * r + a] as number;
         const zo = i * n;
         const ao = a * n;
-        for (let k = 0; k < n; k++) gA[ao + k] = (gA[ao + k] as number) + c * (Z[zo + k] as number); // gA [r, n] = (dY·B)ᵀ·Z
+        // gA [r, n] = (dY·B)ᵀ·Z
+        for (let k = 0; k < n; k++) gA[ao + k] = (gA[ao + k] as number) + c * (Z[zo + k] as number);
       }
     }
     // SignSGD; Math.sign(0) = 0 as numpy's, so the zero factor's partner stays put at step 1.
@@ -214,7 +252,14 @@ export function runCoordCheck(opts: CoordCheckOptions = {}): CoordCheckResult {
       dB: slopeOf(widths, perWidth.map((m) => m.dB)),
     };
     const ok = (q: Quantity): boolean => Math.abs(slope[q] - s.theory[q]) <= tolerance;
-    return { name: s.name, init: s.init, perWidth, slope, theory: s.theory, pass: { zA: ok("zA"), zB: ok("zB"), dB: ok("dB") } };
+    return {
+      name: s.name,
+      init: s.init,
+      perWidth,
+      slope,
+      theory: s.theory,
+      pass: { zA: ok("zA"), zB: ok("zB"), dB: ok("dB") },
+    };
   });
   return { widths, seeds, steps, rank, inputs, tolerance, rows };
 }

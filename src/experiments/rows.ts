@@ -17,5 +17,12 @@ export interface DynamicsPoint {
 /** The field-wise mean of RMS(Z_A), RMS(Z_B), δ¹, δ², δ³ over `points` (at least one), at `step`. */
 export function meanDynamics(points: ReadonlyArray<Omit<DynamicsPoint, "step">>, step: number): DynamicsPoint {
   const mean = (k: keyof Omit<DynamicsPoint, "step">): number => points.reduce((a, p) => a + p[k], 0) / points.length;
-  return { step, rmsZA: mean("rmsZA"), rmsZB: mean("rmsZB"), delta1: mean("delta1"), delta2: mean("delta2"), delta3: mean("delta3") };
+  return {
+    step,
+    rmsZA: mean("rmsZA"),
+    rmsZB: mean("rmsZB"),
+    delta1: mean("delta1"),
+    delta2: mean("delta2"),
+    delta3: mean("delta3"),
+  };
 }

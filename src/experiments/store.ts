@@ -17,7 +17,8 @@ export function runsDir(outDir: string): string {
 export function finiteJson(value: unknown, space?: number): string {
   return JSON.stringify(
     value,
-    (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? "Infinity" : "-Infinity") : v),
+    (_k, v: unknown) =>
+      typeof v === "number" && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? "Infinity" : "-Infinity") : v,
     space,
   );
 }
@@ -75,7 +76,11 @@ export function readRowFiles<R>(outDir: string, wanted: (name: string) => boolea
 }
 
 /** Ids of the runs among `rows` that are finished (a resumed sweep skips them). */
-export function finishedRuns<R>(rows: readonly R[], idOf: (row: R) => string, isFinished: (row: R) => boolean = () => true): Set<string> {
+export function finishedRuns<R>(
+  rows: readonly R[],
+  idOf: (row: R) => string,
+  isFinished: (row: R) => boolean = () => true,
+): Set<string> {
   return new Set(rows.filter(isFinished).map(idOf));
 }
 

@@ -1,8 +1,9 @@
 // A pool of child processes, one single-threaded engine each (one process per core measured faster
 // than intra-op threads for sweeps: docs/engine.md), fed jobs from a queue over IPC. Protocol: the
 // child says "ready", gets {type: "job", job}, may send "progress" messages, answers "done" or
-// "error", and leaves on {type: "exit"}. Children are started with `--import <tsx URL>` so the worker
-// module can be a .ts file and the sweep works from any current directory.
+// "error", and leaves on {type: "exit"}. A .ts worker module (the sources, run under tsx) is started
+// with `--import <tsx URL>`, so the sweep works from any current directory; a .js one (the built
+// dist/) is started with plain node, since tsx is only a development dependency.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -18,6 +19,14 @@ export function tsxExecArgv(): string[] {
   return ["--import", import.meta.resolve("tsx")];
 }
 
+/**
+ * The worker module `name` beside the module at `fromUrl`, with the same extension: `x.ts` when
+ * running the sources, `x.js` in the build (which rewrites import paths, not URL strings).
+ */
+export function siblingModule(name: string, fromUrl: string): URL {
+  return new URL(`./${name}${fromUrl.endsWith(".ts") ? ".ts" : ".js"}`, fromUrl);
+}
+
 export interface PoolCallbacks<J> {
   /** A job's fraction done (0…1), as often as the worker reports it. */
   readonly onProgress?: (job: J, fraction: number) => void;
@@ -31,7 +40,12 @@ export interface PoolCallbacks<J> {
  * exits or is killed, the children are stopped and the jobs in flight are lost — never half-written,
  * since workers write results atomically.
  */
-export async function runPool<J>(workerUrl: URL, jobs: readonly J[], count: number, cb: PoolCallbacks<J> = {}): Promise<void> {
+export async function runPool<J>(
+  workerUrl: URL,
+  jobs: readonly J[],
+  count: number,
+  cb: PoolCallbacks<J> = {},
+): Promise<void> {
   const queue = [...jobs];
   const children: ChildProcess[] = [];
   const stopAll = () => {
@@ -41,7 +55,8 @@ export async function runPool<J>(workerUrl: URL, jobs: readonly J[], count: numb
   try {
     await Promise.all(
       Array.from({ length: Math.min(count, jobs.length) }, () => {
-        const child = fork(fileURLToPath(workerUrl), [], { execArgv: tsxExecArgv(), stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        const execArgv = workerUrl.pathname.endsWith(".ts") ? tsxExecArgv() : [];
+        const child = fork(fileURLToPath(workerUrl), [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
         children.push(child);
         return new Promise<void>((resolve, reject) => {
           let current: J | undefined;
@@ -99,7 +114,9 @@ export function servePool<J>(work: (job: J, progress: (fraction: number) => void
     };
     work(m.job, progress)
       .then(() => send({ type: "done" }))
-      .catch((err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+      .catch((err: unknown) =>
+        send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      );
   });
   send({ type: "ready" });
 }

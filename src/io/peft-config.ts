@@ -100,7 +100,8 @@ export function parsePeftConfig(
       `${file} has peft_type ${JSON.stringify(raw["peft_type"] ?? null)}; lorascope reads LoRA adapters ("peft_type": "LORA")`,
     );
   }
-  if (raw["use_dora"] === true) throw new UserError(`${file} describes a DoRA adapter (use_dora), which lorascope does not read`);
+  if (raw["use_dora"] === true)
+    throw new UserError(`${file} describes a DoRA adapter (use_dora), which lorascope does not read`);
   for (const field of ["rank_pattern", "alpha_pattern"] as const) {
     const v = raw[field];
     if (v !== undefined && v !== null && !(isRecord(v) && Object.keys(v).length === 0)) {
@@ -126,14 +127,14 @@ export function parsePeftConfig(
   let target: LoraConfig["target_modules"];
   if (tm === undefined || tm === null) target = [...modulePathsInFile];
   else if (typeof tm === "string") target = tm;
-  else if (Array.isArray(tm) && tm.every((t) => typeof t === "string")) target = tm as string[];
+  else if (Array.isArray(tm) && tm.every((t) => typeof t === "string")) target = tm;
   else throw new UserError(`${file}: target_modules must be a list of module names or a regular expression string`);
   const mts = raw["modules_to_save"];
   if (mts !== undefined && mts !== null) {
     if (!Array.isArray(mts) || !mts.every((m) => typeof m === "string")) {
       throw new UserError(`${file}: modules_to_save must be null or a list of module names`);
     }
-    partial.modules_to_save = mts as string[];
+    partial.modules_to_save = mts;
   }
   if (raw["bias"] !== undefined && raw["bias"] !== null) partial.bias = raw["bias"] as "none";
 
@@ -142,7 +143,9 @@ export function parsePeftConfig(
   if (isRecord(extra)) {
     const init = extra["init"];
     if (typeof init !== "string" || !(INIT_SCHEMES as readonly string[]).includes(init)) {
-      throw new UserError(`${file}: lorascope.init must be one of ${INIT_SCHEMES.join(", ")}, got ${JSON.stringify(init)}`);
+      throw new UserError(
+        `${file}: lorascope.init must be one of ${INIT_SCHEMES.join(", ")}, got ${JSON.stringify(init)}`,
+      );
     }
     partial.init_lora_weights = init as InitScheme;
     const std = extra["init_std"];

@@ -63,7 +63,9 @@ function modulesToSave(p: Params, config: LoraConfig): string[] {
   const chosen = candidates.filter((m) => matchesTarget(config.modules_to_save, m));
   const both = chosen.find((m) => lora.has(m));
   if (both !== undefined) {
-    throw new UserError(`modules_to_save selects "${both}", which is a LoRA module; a module is either adapted or saved in full`);
+    throw new UserError(
+      `modules_to_save selects "${both}", which is a LoRA module; a module is either adapted or saved in full`,
+    );
   }
   for (const want of config.modules_to_save) {
     if (!chosen.some((m) => matchesTarget([want], m))) {
@@ -77,7 +79,12 @@ function modulesToSave(p: Params, config: LoraConfig): string[] {
  * Write `params`' LoRA factors (and modules_to_save) as a PEFT adapter directory, creating `dir`.
  * Borrows `params`. Both files are written atomically.
  */
-export async function saveAdapter(dir: string, params: Params, config: LoraConfig, opts: SaveOptions = {}): Promise<void> {
+export async function saveAdapter(
+  dir: string,
+  params: Params,
+  config: LoraConfig,
+  opts: SaveOptions = {},
+): Promise<void> {
   const entries: Array<[string, WriteTensor]> = [];
   const lora = loraModulePaths(params);
   if (lora.length === 0 && config.modules_to_save.length === 0) {
@@ -128,7 +135,9 @@ export async function loadAdapter(dir: string): Promise<LoadedAdapter> {
   const cfgFile = path.join(dir, ADAPTER_CONFIG);
   const wFile = path.join(dir, ADAPTER_WEIGHTS);
   if (!(await isFile(cfgFile))) {
-    throw new UserError(`${dir} has no ${ADAPTER_CONFIG}; a PEFT adapter directory holds ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}`);
+    throw new UserError(
+      `${dir} has no ${ADAPTER_CONFIG}; a PEFT adapter directory holds ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}`,
+    );
   }
   if (!(await isFile(wFile))) {
     const bin = await isFile(path.join(dir, "adapter_model.bin"));
@@ -156,7 +165,11 @@ export async function loadAdapter(dir: string): Promise<LoadedAdapter> {
     if (t.dtype !== "F32" && t.dtype !== "F16" && t.dtype !== "BF16" && t.dtype !== "F64") {
       throw new UserError(`${wFile}: tensor "${key}" has dtype ${t.dtype}; adapter tensors must be floating point`);
     }
-    const ft: FloatTensor = { dtype: t.dtype, shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+    const ft: FloatTensor = {
+      dtype: t.dtype,
+      shape: t.shape,
+      data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data),
+    };
     const rest = key.slice(PREFIX.length);
     const m = /^(.+)\.lora_([AB])\.weight$/.exec(rest);
     if (m !== null) (m[2] === "A" ? A : B).set(m[1] as string, ft);
@@ -171,13 +184,18 @@ export async function loadAdapter(dir: string): Promise<LoadedAdapter> {
   const modules = new Map<string, { A: FloatTensor; B: FloatTensor }>();
   for (const [name, a] of A) {
     const b = B.get(name);
-    if (b === undefined) throw new UserError(`${wFile}: "${PREFIX}${name}.lora_A.weight" has no matching lora_B.weight`);
+    if (b === undefined)
+      throw new UserError(`${wFile}: "${PREFIX}${name}.lora_A.weight" has no matching lora_B.weight`);
     const [rA] = a.shape;
     if (a.shape.length !== 2 || rA !== config.r) {
-      throw new UserError(`${wFile}: "${PREFIX}${name}.lora_A.weight" has shape [${a.shape.join(", ")}]; with r = ${config.r} it must be [${config.r}, in]`);
+      throw new UserError(
+        `${wFile}: "${PREFIX}${name}.lora_A.weight" has shape [${a.shape.join(", ")}]; with r = ${config.r} it must be [${config.r}, in]`,
+      );
     }
     if (b.shape.length !== 2 || b.shape[1] !== config.r) {
-      throw new UserError(`${wFile}: "${PREFIX}${name}.lora_B.weight" has shape [${b.shape.join(", ")}]; with r = ${config.r} it must be [out, ${config.r}]`);
+      throw new UserError(
+        `${wFile}: "${PREFIX}${name}.lora_B.weight" has shape [${b.shape.join(", ")}]; with r = ${config.r} it must be [out, ${config.r}]`,
+      );
     }
     modules.set(name, { A: a, B: b });
   }

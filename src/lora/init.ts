@@ -123,8 +123,10 @@ function pissa(key: Key, dims: FactorDims, opts: InitOptions): InitFactors {
   const { inFeatures: nIn, outFeatures: nOut, r } = dims;
   const { weight, scaling: s } = opts;
   if (weight === undefined || s === undefined) throw new Error("pissa init needs opts.weight and opts.scaling");
-  if (opts.std !== undefined) throw new UserError('init_std cannot be used with init_lora_weights "pissa" (it has no random factor)');
-  if (weight.length !== nOut * nIn) throw new Error(`pissa init: weight has ${weight.length} values, expected ${nOut}×${nIn}`);
+  if (opts.std !== undefined)
+    throw new UserError('init_std cannot be used with init_lora_weights "pissa" (it has no random factor)');
+  if (weight.length !== nOut * nIn)
+    throw new Error(`pissa init: weight has ${weight.length} values, expected ${nOut}×${nIn}`);
   if (!(Number.isFinite(s) && s > 0)) throw new Error(`pissa init: scaling must be positive, got ${s}`);
   if (r > Math.min(nIn, nOut)) {
     throw new UserError(`init_lora_weights "pissa" needs r ≤ min(in, out) = ${Math.min(nIn, nOut)}, got r = ${r}`);

@@ -42,18 +42,25 @@ export async function injectLora(key: Key, params: Params, config: LoraConfig): 
   }
   const targets = existing.filter((p) => matchesTarget(config.target_modules, p));
   if (targets.length === 0) {
-    const wanted = typeof config.target_modules === "string" ? `/${config.target_modules}/` : `[${config.target_modules.join(", ")}]`;
+    const wanted =
+      typeof config.target_modules === "string"
+        ? `/${config.target_modules}/`
+        : `[${config.target_modules.join(", ")}]`;
     throw new UserError(`target_modules ${wanted} matched no module; the model's modules are: ${existing.join(", ")}`);
   }
   const saved = existing.filter((p) => config.modules_to_save.length > 0 && matchesTarget(config.modules_to_save, p));
   for (const m of config.modules_to_save) {
     if (!existing.some((p) => matchesTarget([m], p))) {
-      throw new UserError(`modules_to_save entry "${m}" matched no module; the model's modules are: ${existing.join(", ")}`);
+      throw new UserError(
+        `modules_to_save entry "${m}" matched no module; the model's modules are: ${existing.join(", ")}`,
+      );
     }
   }
   const both = targets.filter((t) => saved.includes(t));
   if (both.length > 0) {
-    throw new UserError(`modules ${both.join(", ")} are in both target_modules and modules_to_save; pick one for each module`);
+    throw new UserError(
+      `modules ${both.join(", ")} are in both target_modules and modules_to_save; pick one for each module`,
+    );
   }
 
   const s = scaling(config);
@@ -61,14 +68,21 @@ export async function injectLora(key: Key, params: Params, config: LoraConfig): 
   for (const path of targets) {
     const weight = moduleAt(out, path)["weight"] as Tensor;
     if (weight.ndim !== 2) {
-      throw new UserError(`target_modules matched "${path}", whose weight has shape [${weight.shape.join(", ")}]; only linear layers (2-D weights) take LoRA`);
+      throw new UserError(
+        `target_modules matched "${path}", whose weight has shape [${weight.shape.join(", ")}]; only linear layers (2-D weights) take LoRA`,
+      );
     }
     const [nOut, nIn] = weight.shape as [number, number];
     const opts = {
       ...(config.init_std !== undefined ? { std: config.init_std } : {}),
       ...(config.init_lora_weights === "pissa" ? { weight: await read(weight), scaling: s } : {}),
     };
-    const f = initLoraFactors(prng.fold(key, path), config.init_lora_weights, { inFeatures: nIn, outFeatures: nOut, r: config.r }, opts);
+    const f = initLoraFactors(
+      prng.fold(key, path),
+      config.init_lora_weights,
+      { inFeatures: nIn, outFeatures: nOut, r: config.r },
+      opts,
+    );
     const prefix = path === "" ? "" : `${path}.`;
     out = setPath(out, `${prefix}lora_A`, { weight: tensor(f.A, [config.r, nIn]) });
     out = setPath(out, `${prefix}lora_B`, { weight: tensor(f.B, [nOut, config.r]) });
@@ -89,8 +103,14 @@ export async function injectLora(key: Key, params: Params, config: LoraConfig): 
   return { params: out, trainable, trainablePaths: flatten(out).map(([p]) => p).filter(trainable), targets, warnings };
 }
 
-/** Split a tree into [trainable, frozen] parts (freezing is a split of the tree, not a flag on each parameter). Moves the tensors. */
-export function splitTrainable(params: Params, trainable: (path: string) => boolean): { trainable: Params; frozen: Params } {
+/**
+ * Split a tree into [trainable, frozen] parts (freezing is a split of the tree, not a flag on each
+ * parameter). Moves the tensors.
+ */
+export function splitTrainable(
+  params: Params,
+  trainable: (path: string) => boolean,
+): { trainable: Params; frozen: Params } {
   const [t, f] = partition(params, trainable);
   return { trainable: t, frozen: f };
 }

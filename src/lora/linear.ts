@@ -44,7 +44,9 @@ export interface LoraContextOptions {
 export function hasLora(p: Params): p is LoraLinearParams {
   const a = p["lora_A"];
   const b = p["lora_B"];
-  return a !== undefined && b !== undefined && !isTensor(a) && !isTensor(b) && isTensor(a["weight"]) && isTensor(b["weight"]);
+  return (
+    a !== undefined && b !== undefined && !isTensor(a) && !isTensor(b) && isTensor(a["weight"]) && isTensor(b["weight"])
+  );
 }
 
 /** y = x·W*ᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ. Consumes `p` and `x`. */

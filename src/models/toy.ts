@@ -45,7 +45,13 @@ export interface ToyBase {
 }
 
 /** y = w·relu(W_h relu(W_in x)) on the host in float64: x [N,d], wIn [m,d], wH [m,m], w [m] → [N]. */
-function teacherForward(x: Float32Array, d: number, wIn: Float64Array, wH: Float64Array, w: Float64Array): Float64Array {
+function teacherForward(
+  x: Float32Array,
+  d: number,
+  wIn: Float64Array,
+  wH: Float64Array,
+  w: Float64Array,
+): Float64Array {
   const m = w.length;
   const N = x.length / d;
   const out = new Float64Array(N);
@@ -140,7 +146,11 @@ export function choleskySolve(K: Float64Array, N: number, lambda: number, b: Flo
 }
 
 /** H = relu(X·W_inᵀ) [N,n] and C = H·W_hᵀ [N,n] on the engine. Consumes nothing it is not given. */
-export function toyFeatures(x: Float32Array, base: Pick<ToyBase, "width" | "wIn" | "wH">, d: number): { H: Tensor; C: Tensor } {
+export function toyFeatures(
+  x: Float32Array,
+  base: Pick<ToyBase, "width" | "wIn" | "wH">,
+  d: number,
+): { H: Tensor; C: Tensor } {
   const n = base.width;
   const N = x.length / d;
   const H = np.maximum(np.matmul(tensor(x, [N, d]), np.transpose(tensor(base.wIn, [n, d]))), 0); // [N,d]·[d,n] → [N,n]

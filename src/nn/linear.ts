@@ -56,7 +56,9 @@ export function apply(p: Params, x: Tensor, ctx?: Ctx): Tensor {
   const path = ctx?.path ?? "";
   if (ctx?.linear !== undefined) return ctx.linear(p, x, path);
   if (p["lora_A"] !== undefined) {
-    throw new Error(`the linear module at "${path}" has LoRA factors; call it with a LoRA context (lora.context) or merge the adapter first`);
+    throw new Error(
+      `the linear module at "${path}" has LoRA factors; call it with a LoRA context (lora.context) or merge the adapter first`,
+    );
   }
   return base(p, x, path);
 }

@@ -55,12 +55,13 @@ function activate(kind: Activation, x: Tensor): Tensor {
 /** x [..., sizes[0]] → [..., sizes.at(-1)]. Consumes `p` and `x`. */
 export function apply(p: Params, x: Tensor, ctx?: Ctx, activation: Activation = "relu"): Tensor {
   const layers = p["layers"];
-  if (layers === undefined || !("0" in layers)) throw new Error('MLP params need a "layers" subtree with layers "0", "1", …');
+  if (layers === undefined || !("0" in layers))
+    throw new Error('MLP params need a "layers" subtree with layers "0", "1", …');
   const n = Object.keys(layers).length;
   let h = x;
   for (let i = 0; i < n; i++) {
     const name = `layers.${i}`;
-    const layer = linear.asLinear((layers as Params)[String(i)], name);
+    const layer = linear.asLinear((layers)[String(i)], name);
     h = linear.apply(layer, h, at(ctx, name));
     if (i + 1 < n) h = activate(activation, h);
   }

@@ -20,7 +20,9 @@ function labelPaths(params: Params, label: Labeller, groups: readonly string[]):
     const g = label(path, p);
     const set = byGroup.get(g);
     if (set === undefined) {
-      throw new UserError(`parameter ${path} was labelled "${g}", which is not a group; the groups are ${groups.join(", ")}`);
+      throw new UserError(
+        `parameter ${path} was labelled "${g}", which is not a group; the groups are ${groups.join(", ")}`,
+      );
     }
     set.add(path);
   }

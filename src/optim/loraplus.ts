@@ -38,7 +38,10 @@ export interface LoraPlusRules {
 
 const pathParts = (path: string): string[] => path.split(".");
 
-/** The owning module is a norm layer: its name contains "norm" (LayerNorm, layer_norm, input_layernorm, RMSNorm) or starts with "ln" (ln_f, ln_1). */
+/**
+ * The owning module is a norm layer: its name contains "norm" (LayerNorm, layer_norm,
+ * input_layernorm, RMSNorm) or starts with "ln" (ln_f, ln_1).
+ */
 export function isLayerNormPath(path: string): boolean {
   const parts = pathParts(path);
   const module = parts[parts.length - 2];
@@ -86,7 +89,9 @@ export interface LoraPlusOptions<H extends GroupHyper> {
 }
 
 /** A LoRA+ optimizer: `optimizer` built four times with PEFT's per-group lr and weight decay. */
-export function loraPlus<H extends GroupHyper>(o: LoraPlusOptions<H>): GradientTransformation<Record<string, OptState>> {
+export function loraPlus<H extends GroupHyper>(
+  o: LoraPlusOptions<H>,
+): GradientTransformation<Record<string, OptState>> {
   const ratio = o.loraplus_lr_ratio;
   check(Number.isFinite(ratio) && ratio > 0, `loraplus_lr_ratio must be a positive number, got ${String(ratio)}`);
   const lr = o.defaults.lr;

@@ -7,7 +7,15 @@ import type { CoordCheckResult } from "../experiments/coordcheck.ts";
 import type { Row } from "../experiments/toy/rows.ts";
 import { coordCheckTableHtml, renderHtml, renderMarkdown, type Figure } from "./page.ts";
 import { placeholderSvg, renderSvg, type Spec } from "./render.ts";
-import { coordCheckSpec, deltasSpec, featuresSpec, lossVsLrSpec, lrVsWidthSpec, stepSeries, transferSpec } from "./specs.ts";
+import {
+  coordCheckSpec,
+  deltasSpec,
+  featuresSpec,
+  lossVsLrSpec,
+  lrVsWidthSpec,
+  stepSeries,
+  transferSpec,
+} from "./specs.ts";
 
 export interface ReportInput {
   readonly rows: readonly Row[];
@@ -30,7 +38,9 @@ async function svgOr(spec: Spec | null, missing: string): Promise<string> {
 }
 
 function theoryText(a: SweepAnalysis): string {
-  return a.inits.map((i) => `${i.init}: η* slope ${i.train.fit.slope.toFixed(2)} (theory ${i.train.fit.theory ?? "—"})`).join("; ");
+  return a.inits
+    .map((i) => `${i.init}: η* slope ${i.train.fit.slope.toFixed(2)} (theory ${i.train.fit.theory ?? "—"})`)
+    .join("; ");
 }
 
 /** Build every figure (SVG strings) with ids fig-a … fig-f and captions. */
@@ -42,7 +52,8 @@ export async function buildFigures(input: ReportInput): Promise<Figure[]> {
     {
       id: "fig-a",
       title: "(a) Final train loss vs learning rate",
-      caption: "Seed geometric mean of the final train loss against lr, one line per width and one panel per init; diverged runs are left out.",
+      caption:
+        "Seed geometric mean of the final train loss against lr, one line per width and one panel per init; diverged runs are left out.",
       svg: await svgOr(lossVsLrSpec(a), "no finite losses in the sweep"),
     },
     {
@@ -56,13 +67,15 @@ export async function buildFigures(input: ReportInput): Promise<Figure[]> {
     {
       id: "fig-c",
       title: "(c) RMS Z_A and Z_B during training",
-      caption: "RMS of Z_A = A·z and Z_B = B·A·z over the train points, at the smallest and the largest width, each at the grid lr nearest its own η*; mean over seeds.",
+      caption:
+        "RMS of Z_A = A·z and Z_B = B·A·z over the train points, at the smallest and the largest width, each at the grid lr nearest its own η*; mean over seeds.",
       svg: await svgOr(featuresSpec(steps), "no step rows at η* in the sweep"),
     },
     {
       id: "fig-d",
       title: "(d) δ¹ / δ² / δ³ decomposition of ΔZ_B",
-      caption: "RMS of the three terms of one step's change of Z_B (Hayou, Ghosh & Yu 2024): δ¹ from A's update, δ² from B's update, δ³ the cross term; same runs as (c).",
+      caption:
+        "RMS of the three terms of one step's change of Z_B (Hayou, Ghosh & Yu 2024): δ¹ from A's update, δ² from B's update, δ³ the cross term; same runs as (c).",
       svg: await svgOr(deltasSpec(steps), "no step rows at η* in the sweep"),
     },
     {
@@ -72,13 +85,17 @@ export async function buildFigures(input: ReportInput): Promise<Figure[]> {
         input.coordCheck === undefined
           ? "The coord-check was not run for this report (lorascope coord-check)."
           : `Measured log–log slopes of RMS(Z_A), RMS(Z_B), RMS(B−B₀) against width (single LoRA layer, SignSGD) vs the theoretical exponents; the band is ±${input.coordCheck.tolerance}.`,
-      svg: input.coordCheck === undefined ? placeholderSvg("coord-check not run") : await renderSvg(coordCheckSpec(input.coordCheck)),
+      svg:
+        input.coordCheck === undefined
+          ? placeholderSvg("coord-check not run")
+          : await renderSvg(coordCheckSpec(input.coordCheck)),
       ...(input.coordCheck === undefined ? {} : { extraHtml: coordCheckTableHtml(input.coordCheck) }),
     },
     {
       id: "fig-f",
       title: "(f) Learning-rate transfer",
-      caption: "η* at the larger half of widths predicted by a power law fitted on the smaller half, against the measured η*; the dashed line is a perfect prediction.",
+      caption:
+        "η* at the larger half of widths predicted by a power law fitted on the smaller half, against the measured η*; the dashed line is a perfect prediction.",
       svg: await svgOr(transferSpec(a), "too few widths to test transfer (needs ≥ 3)"),
     },
   ];

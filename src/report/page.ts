@@ -45,7 +45,9 @@ export function coordCheckTableHtml(c: CoordCheckResult): string {
     .map(
       (r) =>
         `<tr><td>${escapeXml(r.name)}</td>` +
-        qs.map(([q]) => `<td${r.pass[q] ? "" : ' class="off"'}>${fmt(r.slope[q])}</td><td>${fmt(r.theory[q])}</td>`).join("") +
+        qs
+          .map(([q]) => `<td${r.pass[q] ? "" : ' class="off"'}>${fmt(r.slope[q])}</td><td>${fmt(r.theory[q])}</td>`)
+          .join("") +
         `</tr>`,
     )
     .join("\n");
@@ -63,7 +65,9 @@ export function coordCheckTableMarkdown(c: CoordCheckResult): string {
     ...c.rows.map(
       (r) =>
         `| ${r.name} | ` +
-        (["zA", "zB", "dB"] as const).map((q) => `${fmt(r.slope[q])} (${fmt(r.theory[q])})${r.pass[q] ? "" : " **off**"}`).join(" | ") +
+        (["zA", "zB", "dB"] as const)
+          .map((q) => `${fmt(r.slope[q])} (${fmt(r.theory[q])})${r.pass[q] ? "" : " **off**"}`)
+          .join(" | ") +
         " |",
     ),
   ];
@@ -79,7 +83,9 @@ export function renderHtml(title: string, summaryText: string, figures: readonly
     )
     .join("\n");
   const specBlock =
-    spec === undefined ? "" : `<details><summary>Sweep spec</summary><pre>${escapeXml(JSON.stringify(spec, null, 2))}</pre></details>`;
+    spec === undefined
+      ? ""
+      : `<details><summary>Sweep spec</summary><pre>${escapeXml(JSON.stringify(spec, null, 2))}</pre></details>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -99,7 +105,12 @@ ${figs}
 `;
 }
 
-export function renderMarkdown(title: string, summaryText: string, figures: readonly Figure[], coord: CoordCheckResult | undefined): string {
+export function renderMarkdown(
+  title: string,
+  summaryText: string,
+  figures: readonly Figure[],
+  coord: CoordCheckResult | undefined,
+): string {
   const parts = [`# ${title}`, "", "```", summaryText, "```", ""];
   for (const f of figures) {
     parts.push(`## ${f.title}`, "", `![${f.title}](figures/${f.id}.svg)`, "", f.caption, "");

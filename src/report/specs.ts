@@ -12,7 +12,11 @@ const BASE = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", backg
 /** (a) Final train loss vs lr per width, one panel per init. ∞ (diverged) points are left out. */
 export function lossVsLrSpec(a: SweepAnalysis): Spec | null {
   const values = a.inits.flatMap((i) =>
-    i.train.cells.flatMap((c) => c.curve.filter((p) => Number.isFinite(p.loss) && p.loss > 0).map((p) => ({ init: i.init, width: c.width, lr: p.lr, loss: p.loss }))),
+    i.train.cells.flatMap((c) =>
+      c.curve
+        .filter((p) => Number.isFinite(p.loss) && p.loss > 0)
+        .map((p) => ({ init: i.init, width: c.width, lr: p.lr, loss: p.loss })),
+    ),
   );
   if (values.length === 0) return null;
   return {
@@ -35,8 +39,12 @@ export function lossVsLrSpec(a: SweepAnalysis): Spec | null {
 /** (b) η* and the stability edge vs width, log–log, with fitted lines and n^-1/2, n^-1 guides. */
 export function lrVsWidthSpec(a: SweepAnalysis): Spec | null {
   const points = a.inits.flatMap((i) => [
-    ...i.train.cells.filter((c) => c.lrStar > 0).map((c) => ({ init: i.init, width: c.width, lr: c.lrStar, kind: "η* (train loss)" })),
-    ...i.edge.cells.flatMap((c) => (c.lr !== null && c.lr > 0 ? [{ init: i.init, width: c.width, lr: c.lr, kind: "stability edge" }] : [])),
+    ...i.train.cells
+      .filter((c) => c.lrStar > 0)
+      .map((c) => ({ init: i.init, width: c.width, lr: c.lrStar, kind: "η* (train loss)" })),
+    ...i.edge.cells.flatMap((c) =>
+      c.lr !== null && c.lr > 0 ? [{ init: i.init, width: c.width, lr: c.lr, kind: "stability edge" }] : [],
+    ),
   ]);
   if (points.length === 0) return null;
   const widths = points.map((p) => p.width);
@@ -46,13 +54,17 @@ export function lrVsWidthSpec(a: SweepAnalysis): Spec | null {
       { kind: "η* (train loss)", f: i.train.fit },
       { kind: "stability edge", f: i.edge.fit },
     ].flatMap(({ kind, f }) =>
-      Number.isFinite(f.slope) ? [lo, hi].map((w) => ({ init: i.init, kind, width: w, lr: Math.exp(f.intercept + f.slope * Math.log(w)) })) : [],
+      Number.isFinite(f.slope)
+        ? [lo, hi].map((w) => ({ init: i.init, kind, width: w, lr: Math.exp(f.intercept + f.slope * Math.log(w)) }))
+        : [],
     ),
   );
   // Guides anchored at the geometric mean of all plotted lrs at the smallest width.
   const atLo = points.filter((p) => p.width === lo).map((p) => Math.log(p.lr));
   const anchor = Math.exp(atLo.reduce((s, x) => s + x, 0) / atLo.length);
-  const guides = [-0.5, -1].flatMap((e) => [lo, hi].map((w) => ({ guide: e === -0.5 ? "∝ n^-1/2" : "∝ n^-1", width: w, lr: anchor * (w / lo) ** e })));
+  const guides = [-0.5, -1].flatMap((e) =>
+    [lo, hi].map((w) => ({ guide: e === -0.5 ? "∝ n^-1/2" : "∝ n^-1", width: w, lr: anchor * (w / lo) ** e })),
+  );
   const x = { field: "width", type: "quantitative", scale: LOG, title: "width n" } as const;
   const y = { field: "lr", type: "quantitative", scale: LOG, title: "learning rate" } as const;
   return {
@@ -60,7 +72,11 @@ export function lrVsWidthSpec(a: SweepAnalysis): Spec | null {
     width: 420,
     height: 300,
     layer: [
-      { data: { values: guides }, mark: { type: "line", color: "#999", strokeDash: [2, 3] }, encoding: { x, y, detail: { field: "guide" } } },
+      {
+        data: { values: guides },
+        mark: { type: "line", color: "#999", strokeDash: [2, 3] },
+        encoding: { x, y, detail: { field: "guide" } },
+      },
       {
         data: { values: guides.filter((g) => g.width === hi) },
         mark: { type: "text", align: "left", dx: 4, color: "#666" },
@@ -69,12 +85,22 @@ export function lrVsWidthSpec(a: SweepAnalysis): Spec | null {
       {
         data: { values: fits },
         mark: { type: "line" },
-        encoding: { x, y, color: { field: "init", type: "nominal" }, strokeDash: { field: "kind", type: "nominal", title: "fit" } },
+        encoding: {
+          x,
+          y,
+          color: { field: "init", type: "nominal" },
+          strokeDash: { field: "kind", type: "nominal", title: "fit" },
+        },
       },
       {
         data: { values: points },
         mark: { type: "point", filled: true, size: 50 },
-        encoding: { x, y, color: { field: "init", type: "nominal" }, shape: { field: "kind", type: "nominal", title: "measure" } },
+        encoding: {
+          x,
+          y,
+          color: { field: "init", type: "nominal" },
+          shape: { field: "kind", type: "nominal", title: "measure" },
+        },
       },
     ],
   };
@@ -99,7 +125,8 @@ export function stepSeries(rows: readonly Row[], a: SweepAnalysis): StepSeries[]
     for (const c of picked) {
       if (c === undefined) continue;
       const steps = rows.filter(
-        (r): r is StepRow => r.kind === "step" && r.init === i.init && r.width === c.width && Math.abs(r.lr / c.nearestLr - 1) < 1e-9,
+        (r): r is StepRow =>
+          r.kind === "step" && r.init === i.init && r.width === c.width && Math.abs(r.lr / c.nearestLr - 1) < 1e-9,
       );
       const bySteps = new Map<number, StepRow[]>();
       for (const r of steps) bySteps.set(r.step, [...(bySteps.get(r.step) ?? []), r]);
@@ -129,7 +156,18 @@ function series(s: readonly StepSeries[], fields: readonly [keyof StepSeries, st
   return s.flatMap((p) =>
     fields.flatMap(([f, label]) => {
       const v = p[f] as number;
-      return Number.isFinite(v) && v > 0 ? [{ run: `${p.init}, n=${p.width} (lr ${p.lr.toPrecision(2)})`, init: p.init, width: `n=${p.width}`, step: p.step, quantity: label, value: v }] : [];
+      return Number.isFinite(v) && v > 0
+        ? [
+            {
+              run: `${p.init}, n=${p.width} (lr ${p.lr.toPrecision(2)})`,
+              init: p.init,
+              width: `n=${p.width}`,
+              step: p.step,
+              quantity: label,
+              value: v,
+            },
+          ]
+        : [];
     }),
   );
 }
@@ -177,17 +215,36 @@ export function deltasSpec(s: readonly StepSeries[]): Spec | null {
 export function coordCheckSpec(c: CoordCheckResult): Spec {
   const label = { zA: "RMS Z_A", zB: "RMS Z_B", dB: "RMS(B−B₀)" } as const;
   const values = c.rows.flatMap((r) =>
-    (["zA", "zB", "dB"] as const).map((q) => ({ setting: r.name, quantity: label[q], theory: r.theory[q], measured: r.slope[q], pass: r.pass[q] ? "within tolerance" : "off" })),
+    (["zA", "zB", "dB"] as const).map((q) => ({
+      setting: r.name,
+      quantity: label[q],
+      theory: r.theory[q],
+      measured: r.slope[q],
+      pass: r.pass[q] ? "within tolerance" : "off",
+    })),
   );
   const diag = [-1.2, 0.7].map((t) => ({ theory: t, measured: t, lo: t - c.tolerance, hi: t + c.tolerance }));
-  const x = { field: "theory", type: "quantitative" as const, title: "theoretical exponent", scale: { domain: [-1.2, 0.7] } };
+  const x = {
+    field: "theory",
+    type: "quantitative" as const,
+    title: "theoretical exponent",
+    scale: { domain: [-1.2, 0.7] },
+  };
   return {
     ...BASE,
     width: 380,
     height: 300,
     layer: [
-      { data: { values: diag }, mark: { type: "area", opacity: 0.15, color: "#4c78a8" }, encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
-      { data: { values: diag }, mark: { type: "line", color: "#4c78a8" }, encoding: { x, y: { field: "measured", type: "quantitative" } } },
+      {
+        data: { values: diag },
+        mark: { type: "area", opacity: 0.15, color: "#4c78a8" },
+        encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+      },
+      {
+        data: { values: diag },
+        mark: { type: "line", color: "#4c78a8" },
+        encoding: { x, y: { field: "measured", type: "quantitative" } },
+      },
       {
         data: { values },
         mark: { type: "point", filled: true, size: 60, opacity: 0.8 },
@@ -214,7 +271,12 @@ export function transferSpec(a: SweepAnalysis): Spec | null {
   const all = values.flatMap((v) => [v.predicted, v.measured]);
   const diag = [Math.min(...all) / 1.5, Math.max(...all) * 1.5].map((v) => ({ measured: v, predicted: v }));
   const x = { field: "measured", type: "quantitative", scale: LOG, title: "measured η*" } as const;
-  const y = { field: "predicted", type: "quantitative", scale: LOG, title: "η* predicted from the smaller half of widths" } as const;
+  const y = {
+    field: "predicted",
+    type: "quantitative",
+    scale: LOG,
+    title: "η* predicted from the smaller half of widths",
+  } as const;
   return {
     ...BASE,
     width: 340,
@@ -226,7 +288,11 @@ export function transferSpec(a: SweepAnalysis): Spec | null {
         mark: { type: "point", filled: true, size: 60 },
         encoding: { x, y, color: { field: "init", type: "nominal" }, tooltip: [{ field: "init" }, { field: "width" }] },
       },
-      { data: { values }, mark: { type: "text", dx: 6, align: "left", fontSize: 9 }, encoding: { x, y, text: { field: "width" } } },
+      {
+        data: { values },
+        mark: { type: "text", dx: 6, align: "left", fontSize: 9 },
+        encoding: { x, y, text: { field: "width" } },
+      },
     ],
   };
 }

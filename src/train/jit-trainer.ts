@@ -11,7 +11,13 @@ import { disposeTree, jit, np, readScalar, refTree, valueAndGrad, type Tensor } 
 import { applyUpdates, type OptState } from "../optim/index.ts";
 import type { Trainer, TrainerOptions, TrainState } from "./trainer.ts";
 
-type StepFn = (trainable: Params, frozen: Params, optState: OptState, step: Tensor, batch: Tensor[]) => [Tensor, Params, OptState];
+type StepFn = (
+  trainable: Params,
+  frozen: Params,
+  optState: OptState,
+  step: Tensor,
+  batch: Tensor[],
+) => [Tensor, Params, OptState];
 
 export interface JitTrainer extends Trainer {
   /**
@@ -32,10 +38,16 @@ export function createJitTrainer(opts: TrainerOptions): JitTrainer {
     const [updates, next] = opts.optimizer.update(grads, optState, trainable, step);
     step.dispose();
     return [loss, applyUpdates(trainable, updates), next];
-  }) as StepFn) as unknown as StepFn;
+  })) as unknown as StepFn;
 
   const stepLazy = (state: TrainState, ...batch: Tensor[]): { loss: Tensor; state: TrainState } => {
-    const [loss, trainable, optState] = core(state.trainable, refTree(state.frozen), state.optState, np.array(state.step), batch);
+    const [loss, trainable, optState] = core(
+      state.trainable,
+      refTree(state.frozen),
+      state.optState,
+      np.array(state.step),
+      batch,
+    );
     return { loss, state: { trainable, frozen: state.frozen, optState, step: state.step + 1 } };
   };
 

@@ -163,7 +163,10 @@ async function trainChunk(
   const metrics = makeMetrics(opts.scale);
   const batch = { H: data.H, C: data.C, y: data.y, w: data.w };
   const init: Factors = { A: A0, B: B0 };
-  const frozen: FrozenData = { H: data.H, C: data.C, w: data.w, y: data.y, Ht: data.Htest, Ct: data.Ctest, yt: data.ytest };
+  const frozen: FrozenData = {
+    H: data.H, C: data.C, w: data.w, y: data.y,
+    Ht: data.Htest, Ct: data.Ctest, yt: data.ytest,
+  };
   const records: ToyStepRecord[][] = adapters.map(() => []);
   const nan = () => new Float32Array(K).fill(NaN);
   let upd: [Float32Array, Float32Array] = [nan(), nan()];
@@ -221,7 +224,22 @@ async function trainChunk(
   const maxZBHost = await read(maxZB);
   const Afin = await read(state.A);
   const Btfin = await read(state.B);
-  for (const x of [maxZB, loss0, lr, A0, B0, state.A, state.B, state.mA, state.vA, state.mB, state.vB, state.active, state.divergedAt]) x.dispose();
+  for (const x of [
+    maxZB,
+    loss0,
+    lr,
+    A0,
+    B0,
+    state.A,
+    state.B,
+    state.mA,
+    state.vA,
+    state.mB,
+    state.vB,
+    state.active,
+    state.divergedAt,
+  ])
+    x.dispose();
 
   return adapters.map((_, k) => {
     const recs = records[k] as ToyStepRecord[];
@@ -229,7 +247,8 @@ async function trainChunk(
     const initial = loss0Host[k] as number;
     let at: number | null = (divergedAt[k] as number) >= 0 ? (divergedAt[k] as number) : null;
     // The last update is judged here: its loss is only known after the loop.
-    if (at === null && !(Number.isFinite(last.trainLoss) && last.trainLoss <= opts.divergeFactor * initial)) at = opts.steps;
+    if (at === null && !(Number.isFinite(last.trainLoss) && last.trainLoss <= opts.divergeFactor * initial))
+      at = opts.steps;
     const A = Afin.slice(k * r * n, (k + 1) * r * n);
     const B = new Float32Array(n * r); // back to PEFT's [n, r]
     for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) B[i * r + j] = Btfin[k * r * n + j * n + i] as number;

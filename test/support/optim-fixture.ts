@@ -17,7 +17,10 @@ export interface OptimFixture {
     sep: { init: Record<string, StoredTensor>; h: Record<string, StoredTensor>; c: Record<string, StoredTensor> };
     far: { init: Record<string, StoredTensor>; h: Record<string, StoredTensor>; c: Record<string, StoredTensor> };
   };
-  cases: Record<string, { problem: "lsq" | "sep" | "far"; config: Record<string, unknown>; trajectory: Array<Record<string, number[]>> }>;
+  cases: Record<
+    string,
+    { problem: "lsq" | "sep" | "far"; config: Record<string, unknown>; trajectory: Array<Record<string, number[]>> }
+  >;
   schedules: Record<string, number[]>;
 }
 
@@ -79,7 +82,9 @@ export async function assertClose(params: Params, expected: Record<string, numbe
       const err = Math.abs((a[i] as number) - want);
       const tol = 1e-5 * Math.max(Math.abs(want), 0.1);
       if (!(err <= tol)) {
-        assert.fail(`${what} ${path}[${i}]: got ${String(a[i])}, torch ${want} (|diff| ${err.toExponential(2)} > ${tol.toExponential(2)})`);
+        assert.fail(
+          `${what} ${path}[${i}]: got ${String(a[i])}, torch ${want} (|diff| ${err.toExponential(2)} > ${tol.toExponential(2)})`,
+        );
       }
     }
   }

@@ -22,7 +22,10 @@ function sign(x: number): string {
 
 /** The table: one line per setting, each quantity as first→last RMS, slope (theory) and a mark. */
 export function formatCoordCheck(r: CoordCheckResult): string {
-  const head = ["setting", ...QUANTITIES.map((q) => `${LABEL[q]}: n=${r.widths[0]}→${r.widths[r.widths.length - 1]}  slope (theory)`)];
+  const head = [
+    "setting",
+    ...QUANTITIES.map((q) => `${LABEL[q]}: n=${r.widths[0]}→${r.widths[r.widths.length - 1]}  slope (theory)`),
+  ];
   const rows = r.rows.map((row) => [
     row.name,
     ...QUANTITIES.map((q) => {

@@ -66,7 +66,17 @@ export async function finetuneConfig(argv: readonly string[]): Promise<FinetuneC
 }
 
 /** The last measurement per module (run.json keeps every one). */
-function dynamicsTable(rows: ReadonlyArray<{ step: number; module: string; rmsZA: number; rmsZB: number; delta1: number; delta2: number; delta3: number }>): string[] {
+function dynamicsTable(
+  rows: ReadonlyArray<{
+    step: number;
+    module: string;
+    rmsZA: number;
+    rmsZB: number;
+    delta1: number;
+    delta2: number;
+    delta3: number;
+  }>,
+): string[] {
   const last = rows.at(-1)?.step;
   if (last === undefined) return [];
   const e = (v: number): string => (Number.isFinite(v) ? v.toExponential(2) : "–").padStart(9);
@@ -74,7 +84,9 @@ function dynamicsTable(rows: ReadonlyArray<{ step: number; module: string; rmsZA
     "",
     `LoRA dynamics at step ${last} on the measuring batch (RMS; δ over the last interval):`,
     `${"module".padEnd(28)}${"Z_A".padStart(9)}${"Z_B".padStart(9)}${"δ¹".padStart(9)}${"δ²".padStart(9)}${"δ³".padStart(9)}`,
-    ...rows.filter((d) => d.step === last).map((d) => `${d.module.padEnd(28)}${e(d.rmsZA)}${e(d.rmsZB)}${e(d.delta1)}${e(d.delta2)}${e(d.delta3)}`),
+    ...rows
+      .filter((d) => d.step === last)
+      .map((d) => `${d.module.padEnd(28)}${e(d.rmsZA)}${e(d.rmsZB)}${e(d.delta1)}${e(d.delta2)}${e(d.delta3)}`),
   ];
 }
 

@@ -69,7 +69,12 @@ export interface DynamicsRecorder {
  * A recorder for one run. `data` is the validation split; the measuring batch is its first
  * min(batch, n) sentences, padded to their length bucket.
  */
-export function dynamicsRecorder(data: Cached, batch: number, constants: UseLiteConstants, scaling: number): DynamicsRecorder {
+export function dynamicsRecorder(
+  data: Cached,
+  batch: number,
+  constants: UseLiteConstants,
+  scaling: number,
+): DynamicsRecorder {
   const idx = [...Array(Math.min(batch, data.labels.length)).keys()];
   const lengths = idx.map((i) => (data.rows[i] as Float32Array).length / 256);
   const L = bucketFor(Math.max(1, ...lengths));
@@ -109,7 +114,12 @@ export function dynamicsRecorder(data: Cached, batch: number, constants: UseLite
         const tokens = s.za.length / r;
         const count = tokens * s.out;
         const gz = gram(s.za, r);
-        const entry = { step, module, rmsZA: Math.sqrt(s.za.reduce((a, v) => a + v * v, 0) / s.za.length), rmsZB: rmsProduct(gz, gram(s.b, r), count) };
+        const entry = {
+          step,
+          module,
+          rmsZA: Math.sqrt(s.za.reduce((a, v) => a + v * v, 0) / s.za.length),
+          rmsZB: rmsProduct(gz, gram(s.b, r), count),
+        };
         const p = prev?.get(module);
         if (p === undefined) {
           rows.push({ ...entry, delta1: NaN, delta2: NaN, delta3: NaN });

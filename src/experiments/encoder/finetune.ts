@@ -16,7 +16,15 @@ import { saveAdapter } from "../../io/peft.ts";
 import { scaling, type LoraConfig } from "../../lora/config.ts";
 import { injectLora } from "../../lora/inject.ts";
 import * as linear from "../../nn/linear.ts";
-import { D_MODEL, embedSentence, encode, loadUseLite, loadUseLiteVocabulary, makeTokenizer, type UseLite } from "../../models/use-lite/index.ts";
+import {
+  D_MODEL,
+  embedSentence,
+  encode,
+  loadUseLite,
+  loadUseLiteVocabulary,
+  makeTokenizer,
+  type UseLite,
+} from "../../models/use-lite/index.ts";
 import { adamw, linearSchedule, paramGroups } from "../../optim/index.ts";
 import { loadSentiment, loadSpam, stratifiedSplit, type TextDataset, type TextExample } from "../../data/index.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
@@ -182,13 +190,22 @@ function prepareTask(spec: EncoderFinetuneSpec): Promise<Prepared> {
       const model = await (sharedModel ??= loadUseLite());
       const data = taskData(spec);
       const numLabels = data.dataset.labels.length;
-      const [train, val, test] = [data.train, data.validation, data.test].map((e) => cacheExamples(model, e)) as [ReturnType<typeof cacheExamples>, ReturnType<typeof cacheExamples>, ReturnType<typeof cacheExamples>];
+      const [train, val, test] = [data.train, data.validation, data.test].map((e) => cacheExamples(model, e)) as [
+        ReturnType<typeof cacheExamples>,
+        ReturnType<typeof cacheExamples>,
+        ReturnType<typeof cacheExamples>,
+      ];
       // Baseline: the frozen encoder's embeddings and a linear head trained on them.
       const t0 = performance.now();
       const embs: Float32Array[] = [];
       for (const d of [train, val, test]) embs.push(await clf.embedAll(model.params, d, model.constants, spec.batch));
       const [eTrain, eVal, eTest] = embs as [Float32Array, Float32Array, Float32Array];
-      const probeRun = await linearProbe(prng.fold(prng.key(spec.seed), "classifier"), { emb: eTrain, labels: train.labels }, [eVal, eTest], numLabels);
+      const probeRun = await linearProbe(
+        prng.fold(prng.key(spec.seed), "classifier"),
+        { emb: eTrain, labels: train.labels },
+        [eVal, eTest],
+        numLabels,
+      );
       const pv = clf.summarize(probeRun.logits[0] as number[][], val.labels);
       const pt = clf.summarize(probeRun.logits[1] as number[][], test.labels);
       return {
@@ -209,7 +226,11 @@ function prepareTask(spec: EncoderFinetuneSpec): Promise<Prepared> {
 }
 
 /** Finetune, evaluate, probe; write the adapter and run.json to `outDir` when given. */
-export async function runEncoderFinetune(spec: EncoderFinetuneSpec, outDir?: string, progress: Progress = () => {}): Promise<EncoderFinetuneResult> {
+export async function runEncoderFinetune(
+  spec: EncoderFinetuneSpec,
+  outDir?: string,
+  progress: Progress = () => {},
+): Promise<EncoderFinetuneResult> {
   spec = encoderSpec(spec);
   const cfg = encoderLoraConfig(spec);
   const { data, model, train, val, test, truncated, probe, probeHead, probeSeconds } = await prepareTask(spec);
@@ -218,11 +239,17 @@ export async function runEncoderFinetune(spec: EncoderFinetuneSpec, outDir?: str
   progress(`${spec.task}: train ${train.labels.length}, validation ${val.labels.length}, test ${test.labels.length}`);
   const pv = probe.validation;
   const pt = probe.test;
-  progress(`probe: validation accuracy ${pv.accuracy.toFixed(4)}, test accuracy ${pt.accuracy.toFixed(4)} (${probeSeconds.toFixed(1)} s)`);
+  progress(
+    `probe: validation accuracy ${pv.accuracy.toFixed(4)}, test accuracy ${pt.accuracy.toFixed(4)} (${probeSeconds.toFixed(1)} s)`,
+  );
   const root = prng.key(spec.seed);
 
   // Finetune: LoRA on the encoder, the head in full.
-  const inj = await injectLora(prng.fold(root, "adapter"), withHead(refTree(model.params), spec.seed, numLabels, spec.headInit === "probe" ? probeHead : undefined), cfg);
+  const inj = await injectLora(
+    prng.fold(root, "adapter"),
+    withHead(refTree(model.params), spec.seed, numLabels, spec.headInit === "probe" ? probeHead : undefined),
+    cfg,
+  );
   for (const w of inj.warnings) progress(`warning: ${w}`);
   const ctx = clf.adapterContext(scaling(cfg));
   const n = train.labels.length;
@@ -244,10 +271,12 @@ export async function runEncoderFinetune(spec: EncoderFinetuneSpec, outDir?: str
     trainable: inj.trainable,
   });
   // Measured before training, every `dynamicsEvery` steps, and after the last step.
-  const recorder = spec.dynamicsEvery > 0 ? dynamicsRecorder(val, spec.batch, model.constants, scaling(cfg)) : undefined;
+  const recorder =
+    spec.dynamicsEvery > 0 ? dynamicsRecorder(val, spec.batch, model.constants, scaling(cfg)) : undefined;
   const dynamics: ModuleDynamics[] = [];
   const measure = async (params: Params, step: number): Promise<void> => {
-    if (recorder !== undefined && dynamics.at(-1)?.step !== step) dynamics.push(...(await recorder.record(step, params)));
+    if (recorder !== undefined && dynamics.at(-1)?.step !== step)
+      dynamics.push(...(await recorder.record(step, params)));
   };
   await measure(inj.params, 0);
   let state = trainer.init(inj.params);
@@ -274,7 +303,9 @@ export async function runEncoderFinetune(spec: EncoderFinetuneSpec, outDir?: str
       }
       if (state.step % 5 === 0 || state.step === totalSteps) {
         const secs = (performance.now() - tTrain) / 1000;
-        progress(`step ${state.step}/${totalSteps} epoch ${epoch + 1} loss ${out.loss.toFixed(4)} (${(seen / secs).toFixed(1)} ex/s)`);
+        progress(
+          `step ${state.step}/${totalSteps} epoch ${epoch + 1} loss ${out.loss.toFixed(4)} (${(seen / secs).toFixed(1)} ex/s)`,
+        );
       }
     }
   }
@@ -287,7 +318,10 @@ export async function runEncoderFinetune(spec: EncoderFinetuneSpec, outDir?: str
   const evalExamplesPerSecond = test.labels.length / ((performance.now() - tEval) / 1000);
   progress(`finetuned: validation accuracy ${ev.accuracy.toFixed(4)}, test accuracy ${et.accuracy.toFixed(4)}`);
   const collapsed = !diverged && new Set(ev.predictions).size === 1 && new Set(val.labels).size > 1;
-  if (collapsed) progress(`collapsed: every validation example is predicted as "${data.dataset.labels[ev.predictions[0] as number]}"`);
+  if (collapsed)
+    progress(
+      `collapsed: every validation example is predicted as "${data.dataset.labels[ev.predictions[0] as number]}"`,
+    );
 
   const result: EncoderFinetuneResult = {
     spec,

@@ -86,9 +86,12 @@ function posNum(name: string, v: number): void {
  * Fill the defaults and validate; throws a UserError naming the first bad field. `task`, `init` and
  * `lr` have no default: they are what a finetune is about.
  */
-export function encoderSpec(partial: Partial<EncoderFinetuneSpec> & Pick<EncoderFinetuneSpec, "task" | "init" | "lr">): EncoderFinetuneSpec {
+export function encoderSpec(
+  partial: Partial<EncoderFinetuneSpec> & Pick<EncoderFinetuneSpec, "task" | "init" | "lr">,
+): EncoderFinetuneSpec {
   const s: EncoderFinetuneSpec = { ...ENCODER_DEFAULTS, ...partial };
-  if (!(ENCODER_TASKS as readonly string[]).includes(s.task)) throw new UserError(`task "${s.task}" is unknown; use one of ${ENCODER_TASKS.join(", ")}`);
+  if (!(ENCODER_TASKS as readonly string[]).includes(s.task))
+    throw new UserError(`task "${s.task}" is unknown; use one of ${ENCODER_TASKS.join(", ")}`);
   posNum("lr", s.lr);
   posNum("head lr", s.headLr);
   posInt("epochs", s.epochs);
@@ -97,8 +100,14 @@ export function encoderSpec(partial: Partial<EncoderFinetuneSpec> & Pick<Encoder
   posInt("evalLimit", s.evalLimit);
   check(Number.isInteger(s.seed) && s.seed >= 0, `seed must be a non-negative integer, got ${s.seed}`);
   check(s.warmupFraction >= 0 && s.warmupFraction < 1, `warmupFraction must be in [0, 1), got ${s.warmupFraction}`);
-  check(s.weightDecay >= 0 && Number.isFinite(s.weightDecay), `weightDecay must be a non-negative number, got ${s.weightDecay}`);
-  check(Number.isInteger(s.dynamicsEvery) && s.dynamicsEvery >= 0, `dynamicsEvery must be a non-negative integer, got ${s.dynamicsEvery}`);
+  check(
+    s.weightDecay >= 0 && Number.isFinite(s.weightDecay),
+    `weightDecay must be a non-negative number, got ${s.weightDecay}`,
+  );
+  check(
+    Number.isInteger(s.dynamicsEvery) && s.dynamicsEvery >= 0,
+    `dynamicsEvery must be a non-negative integer, got ${s.dynamicsEvery}`,
+  );
   encoderLoraConfig(s); // r, loraAlpha and init, checked by the PEFT config's own rules
   if (!(HEAD_INITS as readonly string[]).includes(s.headInit)) {
     throw new UserError(`head init "${s.headInit}" is not known; use one of ${HEAD_INITS.join(", ")}`);

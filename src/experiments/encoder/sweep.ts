@@ -14,7 +14,7 @@ import { canonicalSettings, finishedRuns, readRowFiles, runsDir, writeRowFile } 
 import type { InitScheme } from "../../lora/config.ts";
 import { ENCODER_DEFAULTS, encoderSpec, type HeadInit, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
 import { meanOverModules } from "./dynamics.ts";
-import { runPool } from "../worker-pool.ts";
+import { runPool, siblingModule } from "../worker-pool.ts";
 
 export interface EncoderSweepSpec {
   readonly task: EncoderTask;
@@ -69,7 +69,8 @@ export function sweepRuns(s: EncoderSweepSpec): EncoderFinetuneSpec[] {
 }
 
 /** A run's row file: OUT/runs/<run id>.json. */
-const rowFile = (outDir: string, r: { init: string; lr: number; seed: number }): string => path.join(runsDir(outDir), `${runId(r.init, r.lr, r.seed)}.json`);
+const rowFile = (outDir: string, r: { init: string; lr: number; seed: number }): string =>
+  path.join(runsDir(outDir), `${runId(r.init, r.lr, r.seed)}.json`);
 
 /**
  * The rows of this grid found in OUT/runs (temp files and other grids' rows are ignored). Nulls stay
@@ -100,7 +101,9 @@ export async function runEncoderSweep(
   await writeFileAtomic(path.join(outDir, SWEEP_FILE), JSON.stringify(s, null, 2) + "\n");
   const all = sweepRuns(s);
   const finished = finishedRuns(readRows(outDir, s), (r) => runId(r.init, r.lr, r.seed));
-  const jobs: EncoderSweepJob[] = all.filter((spec) => !finished.has(runId(spec.init, spec.lr, spec.seed))).map((spec) => ({ spec, file: rowFile(outDir, spec) }));
+  const jobs: EncoderSweepJob[] = all
+    .filter((spec) => !finished.has(runId(spec.init, spec.lr, spec.seed)))
+    .map((spec) => ({ spec, file: rowFile(outDir, spec) }));
   const runsSkipped = all.length - jobs.length;
   let done = runsSkipped;
   if (runsSkipped > 0) opts.onRun?.(done, all.length);
@@ -112,7 +115,7 @@ export async function runEncoderSweep(
       onDone();
     }
   } else {
-    await runPool(new URL("./worker.ts", import.meta.url), jobs, workers, { onDone });
+    await runPool(siblingModule("worker", import.meta.url), jobs, workers, { onDone });
   }
   return { rows: readRows(outDir, s), runsTotal: all.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
 }
@@ -134,7 +137,9 @@ function checkSameSettings(outDir: string, s: EncoderSweepSpec): void {
   if (!existsSync(file)) return;
   const before = JSON.parse(readFileSync(file, "utf8")) as EncoderSweepSpec;
   if (settings(before) !== settings(s)) {
-    throw new UserError(`${outDir} holds a sweep run with other settings (${settings(before)}, now ${settings(s)}); use another --out or the same settings`);
+    throw new UserError(
+      `${outDir} holds a sweep run with other settings (${settings(before)}, now ${settings(s)}); use another --out or the same settings`,
+    );
   }
 }
 

@@ -9,7 +9,8 @@ import { protocolHash, type ToySpec } from "./spec.ts";
 export function gridRuns(spec: ToySpec): RunKey[] {
   const out: RunKey[] = [];
   for (const width of spec.widths)
-    for (const seed of spec.seeds) for (const init of spec.inits) for (const lr of spec.lrs) out.push({ width, seed, init, lr });
+    for (const seed of spec.seeds)
+      for (const init of spec.inits) for (const lr of spec.lrs) out.push({ width, seed, init, lr });
   return out;
 }
 
@@ -23,7 +24,10 @@ export function jobCost(spec: ToySpec, job: ToyJob): number {
  * Most expensive first, so parallel workers finish together.
  */
 export function pendingJobs(spec: ToySpec, done: ReadonlySet<string>): ToyJob[] {
-  const groups = new Map<string, { width: number; seed: number; runs: { init: ToyJob["runs"][number]["init"]; lr: number }[] }>();
+  const groups = new Map<
+    string,
+    { width: number; seed: number; runs: { init: ToyJob["runs"][number]["init"]; lr: number }[] }
+  >();
   for (const width of spec.widths) {
     for (const seed of spec.seeds) {
       for (const init of spec.inits) {

@@ -32,7 +32,12 @@ export function toyOptimizer(spec: ToySpec): ToyOptimizer {
 }
 
 /** Initial factors of one init scheme at one (width, seed); the same for every learning rate. */
-export function toyAdapterInit(spec: ToySpec, seed: number, width: number, init: InitScheme): { A: Float32Array; B: Float32Array } {
+export function toyAdapterInit(
+  spec: ToySpec,
+  seed: number,
+  width: number,
+  init: InitScheme,
+): { A: Float32Array; B: Float32Array } {
   const root = prng.key(seed);
   const k = prng.fold(prng.fold(root, `adapter:${init}`), width);
   return initLoraFactors(k, init, { inFeatures: width, outFeatures: width, r: spec.r });
@@ -71,7 +76,11 @@ export function toyData(spec: ToySpec, tasks: ToyTasks, base: ToyBase): ToyData 
   };
 }
 
-export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fraction: number) => void = () => {}): Promise<ToyJobResult> {
+export async function runToyJob(
+  spec: ToySpec,
+  job: ToyJob,
+  onProgress: (fraction: number) => void = () => {},
+): Promise<ToyJobResult> {
   const n = job.width;
   const root = prng.key(job.seed);
   const tasks = makeToyTasks(spec, root);
@@ -102,7 +111,9 @@ export async function runToyJob(spec: ToySpec, job: ToyJob, onProgress: (fractio
       // One trainer call per run (K = 1) on the same frozen features: the baseline batching is measured against.
       results = [];
       for (const [i, a] of adapters.entries()) {
-        results.push(...(await trainToyAdapters(data, [a], opts, (done) => onProgress((i * spec.steps + done) / total))));
+        results.push(
+          ...(await trainToyAdapters(data, [a], opts, (done) => onProgress((i * spec.steps + done) / total))),
+        );
       }
     }
   } finally {

@@ -14,7 +14,7 @@ import { removeStaleTemps, writeFileAtomicSync } from "../../io/atomic.ts";
 import { runsDir } from "../store.ts";
 import { dropRuns, finishedToyRuns, readStoredRows, writeJobFile } from "./store.ts";
 import type { ToyWorkerJob } from "./worker.ts";
-import { runPool } from "../worker-pool.ts";
+import { runPool, siblingModule } from "../worker-pool.ts";
 
 export interface SweepProgress {
   readonly runsDone: number;
@@ -49,7 +49,7 @@ function runInChildren(
   onJob: (job: ToyJob, fraction: number, done: boolean) => void,
 ): Promise<void> {
   const work: ToyWorkerJob[] = jobs.map((job) => ({ spec, job, file: fileOf(job), stateOut }));
-  return runPool(new URL("./worker.ts", import.meta.url), work, count, {
+  return runPool(siblingModule("worker", import.meta.url), work, count, {
     onProgress: (w, fraction) => onJob(w.job, fraction, false),
     onDone: (w) => onJob(w.job, 1, true),
   });
@@ -60,7 +60,10 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
   const t0 = performance.now();
   fs.mkdirSync(runsDir(outDir), { recursive: true });
   removeStaleTemps(runsDir(outDir)); // left by workers killed mid-write
-  writeFileAtomicSync(path.join(outDir, "spec.json"), JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n");
+  writeFileAtomicSync(
+    path.join(outDir, "spec.json"),
+    JSON.stringify({ ...spec, protocolHash: protocolHash(spec) }, null, 2) + "\n",
+  );
   const protocol = protocolHash(spec);
   const grid = gridRuns(spec);
   const stateOut = opts.saveState === true ? outDir : null;

@@ -14,7 +14,13 @@ export const TOY_OPTIMIZERS = ["adam", "signsgd", "sgd"] as const;
 export type ToyOptimizerName = (typeof TOY_OPTIMIZERS)[number];
 
 /** The adapter inits a toy sweep may compare: those whose product B·A is zero at step 0. */
-export const TOY_INITS = ["init-a", "init-b", "gaussian", "gaussian-b", "orthogonal"] as const satisfies readonly InitScheme[];
+export const TOY_INITS = [
+  "init-a",
+  "init-b",
+  "gaussian",
+  "gaussian-b",
+  "orthogonal",
+] as const satisfies readonly InitScheme[];
 
 export interface ToySpec {
   // ---- grid (which runs) ----
@@ -59,7 +65,9 @@ export interface ToySpec {
 /** Log-spaced values from min to max inclusive (count ≥ 2), or [min] when count is 1. */
 export function logSpaced(min: number, max: number, count: number): number[] {
   if (count === 1) return [min];
-  return Array.from({ length: count }, (_, i) => Math.exp(Math.log(min) + ((Math.log(max) - Math.log(min)) * i) / (count - 1)));
+  return Array.from({ length: count }, (_, i) =>
+    Math.exp(Math.log(min) + ((Math.log(max) - Math.log(min)) * i) / (count - 1)),
+  );
 }
 
 export const TOY_DEFAULTS: ToySpec = {
@@ -114,7 +122,8 @@ export function toySpec(partial: Partial<ToySpec> = {}): ToySpec {
     check(Number.isInteger(n) && n >= s.r, `every width must be an integer ≥ r = ${s.r}, got ${n}`);
   }
   for (const lr of s.lrs) posNum("every learning rate", lr);
-  for (const seed of s.seeds) check(Number.isInteger(seed) && seed >= 0, `every seed must be a non-negative integer, got ${seed}`);
+  for (const seed of s.seeds)
+    check(Number.isInteger(seed) && seed >= 0, `every seed must be a non-negative integer, got ${seed}`);
   for (const init of s.inits) {
     if (!(TOY_INITS as readonly string[]).includes(init)) {
       throw new UserError(
@@ -133,7 +142,10 @@ export function toySpec(partial: Partial<ToySpec> = {}): ToySpec {
   posInt("nTrain", s.nTrain, 2);
   posInt("nTest", s.nTest);
   posNum("alpha", s.alpha);
-  check(s.readoutInit === "sp" || s.readoutInit === "mup", `readoutInit must be "sp" or "mup", got "${String(s.readoutInit)}"`);
+  check(
+    s.readoutInit === "sp" || s.readoutInit === "mup",
+    `readoutInit must be "sp" or "mup", got "${String(s.readoutInit)}"`,
+  );
   posNum("ridge", s.ridge);
   posInt("steps", s.steps);
   check(
@@ -143,7 +155,10 @@ export function toySpec(partial: Partial<ToySpec> = {}): ToySpec {
   check(s.beta1 >= 0 && s.beta1 < 1, `beta1 must be in [0, 1), got ${s.beta1}`);
   check(s.beta2 >= 0 && s.beta2 < 1, `beta2 must be in [0, 1), got ${s.beta2}`);
   posNum("eps", s.eps);
-  check(Number.isFinite(s.divergeFactor) && s.divergeFactor > 1, `divergeFactor must be a number > 1, got ${s.divergeFactor}`);
+  check(
+    Number.isFinite(s.divergeFactor) && s.divergeFactor > 1,
+    `divergeFactor must be a number > 1, got ${s.divergeFactor}`,
+  );
   posInt("logEvery", s.logEvery);
   posInt("maxChunkElems", s.maxChunkElems);
   check(typeof s.batchAdapters === "boolean", `batchAdapters must be true or false, got ${String(s.batchAdapters)}`);

@@ -77,7 +77,8 @@ function optimizerJson(spec: ToySpec, lr: number): Record<string, unknown> {
         weight_decay: 0,
         amsgrad: false,
         state_init: "m = v = 0",
-        update: "torch.optim.Adam (1.13): m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps), t = 1, 2, ...",
+        update:
+          "torch.optim.Adam (1.13): m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps), t = 1, 2, ...",
       };
     case "signsgd":
       return { name: "signsgd", lr, update: "p -= lr * sign(g), sign(0) = 0" };
@@ -94,7 +95,12 @@ function optimizerJson(spec: ToySpec, lr: number): Record<string, unknown> {
  * Write the replay files of every run of a finished job under `outDir`/state. Each file is written
  * atomically (temp + rename) and run.json last, so a killed writer leaves no folder that looks done.
  */
-export async function writeToyJobState(outDir: string, spec: ToySpec, job: ToyJob, result: ToyJobResult): Promise<void> {
+export async function writeToyJobState(
+  outDir: string,
+  spec: ToySpec,
+  job: ToyJob,
+  result: ToyJobResult,
+): Promise<void> {
   const n = job.width;
   const d = spec.inputDim;
   const { base, tasks } = result;
@@ -144,7 +150,12 @@ export async function writeToyJobState(outDir: string, spec: ToySpec, job: ToyJo
       ],
       meta,
     );
-    const config = loraConfig({ r: spec.r, lora_alpha: spec.alpha, target_modules: [TOY_LORA_MODULE], init_lora_weights: run.init });
+    const config = loraConfig({
+      r: spec.r,
+      lora_alpha: spec.alpha,
+      target_modules: [TOY_LORA_MODULE],
+      init_lora_weights: run.init,
+    });
     const A = tensor(res.A, [spec.r, n]);
     const B = tensor(res.B, [n, spec.r]);
     try {

@@ -36,18 +36,31 @@ export interface Cached {
  * (owned tensors). With `padBatchTo`, a short batch gets empty rows (x 0, mask 0, weight 0) up to
  * that size, so the last batch of an epoch reuses the full batch's compiled step instead of a new shape.
  */
-export function batchOf(data: Cached, indices: readonly number[], padBatchTo = indices.length): { x: Tensor; mask: Tensor; weight: Tensor } {
-  if (padBatchTo < indices.length) throw new Error(`batchOf(): padBatchTo ${padBatchTo} is smaller than the batch (${indices.length})`);
+export function batchOf(
+  data: Cached,
+  indices: readonly number[],
+  padBatchTo = indices.length,
+): { x: Tensor; mask: Tensor; weight: Tensor } {
+  if (padBatchTo < indices.length)
+    throw new Error(`batchOf(): padBatchTo ${padBatchTo} is smaller than the batch (${indices.length})`);
   const rows = indices.map((i) => data.rows[i] as Float32Array);
   const longest = Math.max(1, ...rows.map((r) => r.length / 256));
   const empty = new Float32Array(0);
-  const { x, mask } = packBatch([...rows, ...Array<Float32Array>(padBatchTo - rows.length).fill(empty)], bucketFor(longest));
+  const { x, mask } = packBatch(
+    [...rows, ...Array<Float32Array>(padBatchTo - rows.length).fill(empty)],
+    bucketFor(longest),
+  );
   const weight = new Float32Array(padBatchTo).fill(1, 0, indices.length);
   return { x, mask, weight: tensor(weight, [padBatchTo]) };
 }
 
 /** One-hot labels [B, C] (owned); rows past `indices` (batch padding) are all zero. */
-export function oneHot(labels: readonly number[], indices: readonly number[], numLabels: number, padBatchTo = indices.length): Tensor {
+export function oneHot(
+  labels: readonly number[],
+  indices: readonly number[],
+  numLabels: number,
+  padBatchTo = indices.length,
+): Tensor {
   const out = new Float32Array(padBatchTo * numLabels);
   indices.forEach((i, b) => (out[b * numLabels + (labels[i] as number)] = 1));
   return tensor(out, [padBatchTo, numLabels]);
@@ -73,11 +86,18 @@ export function weightedCrossEntropy(logits: Tensor, target: Tensor, weight: Ten
  * Logits [B, C] of a batch. `params` = {layers, pooler, classifier}, consumed with the batch.
  * `ctx` is the LoRA context (`lora.context({ scaling })`) or undefined for a model without factors.
  */
-export function logitsOf(params: Params, x: Tensor, mask: Tensor, constants: UseLiteConstants, ctx: Ctx | undefined): Tensor {
+export function logitsOf(
+  params: Params,
+  x: Tensor,
+  mask: Tensor,
+  constants: UseLiteConstants,
+  ctx: Ctx | undefined,
+): Tensor {
   const { classifier, ...encoder } = params;
-  if (classifier === undefined || !("weight" in classifier)) throw new Error('the classifier params lack the module "classifier"');
+  if (classifier === undefined || !("weight" in classifier))
+    throw new Error('the classifier params lack the module "classifier"');
   const emb = encode(encoder, { x, mask }, constants, ctx); // [B, 512]
-  return linear.apply(classifier as Params, emb, at(ctx, "classifier")); // [B, C]
+  return linear.apply(classifier, emb, at(ctx, "classifier")); // [B, C]
 }
 
 /** The LoRA context of a scaling s; plain linear maps elsewhere. */
@@ -96,7 +116,7 @@ function logitsFn(constants: UseLiteConstants, ctx: Ctx | undefined): LogitsFn {
   const keyObj: object = ctx ?? constants;
   let f = jittedLogits.get(keyObj);
   if (f === undefined) {
-    f = jit((p: Params, x: Tensor, mask: Tensor) => logitsOf(p, x, mask, constants, ctx)) as unknown as LogitsFn;
+    f = jit((p: Params, x: Tensor, mask: Tensor) => logitsOf(p, x, mask, constants, ctx));
     jittedLogits.set(keyObj, f);
   }
   return f;
@@ -107,7 +127,7 @@ const jittedEncode = new WeakMap<object, EncodeFn>();
 function encodeFn(constants: UseLiteConstants): EncodeFn {
   let f = jittedEncode.get(constants);
   if (f === undefined) {
-    f = jit((p: Params, x: Tensor, mask: Tensor) => encode(p, { x, mask }, constants)) as unknown as EncodeFn;
+    f = jit((p: Params, x: Tensor, mask: Tensor) => encode(p, { x, mask }, constants));
     jittedEncode.set(constants, f);
   }
   return f;
@@ -115,7 +135,9 @@ function encodeFn(constants: UseLiteConstants): EncodeFn {
 
 /** Sentence indices sorted by length (ties by index): batches of similar length pad little. */
 function byLength(data: Cached): number[] {
-  return [...Array(data.labels.length).keys()].sort((a, b) => (data.rows[a] as Float32Array).length - (data.rows[b] as Float32Array).length || a - b);
+  return [...Array(data.labels.length).keys()].sort(
+    (a, b) => (data.rows[a] as Float32Array).length - (data.rows[b] as Float32Array).length || a - b,
+  );
 }
 
 /**
@@ -185,12 +207,22 @@ export function summarize(logits: number[][], labels: readonly number[]): Evalua
 }
 
 /** Frozen-encoder sentence embeddings [n · 512] of a dataset, in its order. Borrows `encoder`. */
-export async function embedAll(encoderParams: Params, data: Cached, constants: UseLiteConstants, batchSize: number): Promise<Float32Array> {
+export async function embedAll(
+  encoderParams: Params,
+  data: Cached,
+  constants: UseLiteConstants,
+  batchSize: number,
+): Promise<Float32Array> {
   const out = new Float32Array(data.labels.length * D_MODEL);
   const f = encodeFn(constants);
-  await forEachBatch(data, batchSize, (x, mask) => f(refTree(encoderParams), x, mask), (idx, e) => {
-    idx.forEach((i, b) => out.set(e.subarray(b * D_MODEL, (b + 1) * D_MODEL), i * D_MODEL)); // e [B, 512]
-  });
+  await forEachBatch(
+    data,
+    batchSize,
+    (x, mask) => f(refTree(encoderParams), x, mask),
+    (idx, e) => {
+      idx.forEach((i, b) => out.set(e.subarray(b * D_MODEL, (b + 1) * D_MODEL), i * D_MODEL)); // e [B, 512]
+    },
+  );
   return out;
 }
 

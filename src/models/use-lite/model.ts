@@ -168,7 +168,10 @@ function layer(p: Params, x: Tensor, bias: Tensor, scale: number, eps: number, c
   const h = residual.add(attended); // [B, L, 512]
   const ffn = child(p, "ffn");
   const ffnCtx = at(ctx, "ffn");
-  const hidden = jnn.relu(linear.apply(child(ffn, "fc1"), layerNorm(child(p, "ffn_norm"), h.ref, eps), at(ffnCtx, "fc1"))); // [B, L, 1536]
+  // [B, L, 1536]
+  const hidden = jnn.relu(
+    linear.apply(child(ffn, "fc1"), layerNorm(child(p, "ffn_norm"), h.ref, eps), at(ffnCtx, "fc1")),
+  );
   return h.add(linear.apply(child(ffn, "fc2"), hidden, at(ffnCtx, "fc2"))); // [B, L, 512]
 }
 
@@ -191,7 +194,8 @@ export function apply(params: Params, batch: Batch, constants: UseLiteConstants,
   // Masked mean over positions; the graph divides by max(n, 1).
   const count = np.maximum(mask.ref.sum(1, { keepdims: true }), 1); // [B, 1]
   const pooled = x.mul(mask.reshape([B, L, 1])).sum(1).div(count); // [B, 512]
-  const dense = np.tanh(linear.apply(child(child(params, "pooler"), "dense"), pooled, at(ctx, "pooler.dense"))); // [B, 512]
+  // [B, 512]
+  const dense = np.tanh(linear.apply(child(child(params, "pooler"), "dense"), pooled, at(ctx, "pooler.dense")));
   // [l2_normalize] x·rsqrt(max(Σx², 1e-12))
   const norm2 = np.maximum(np.square(dense.ref).sum(1, { keepdims: true }), constants.l2Eps); // [B, 1]
   return dense.mul(np.reciprocal(np.sqrt(norm2)));

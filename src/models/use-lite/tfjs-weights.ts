@@ -41,7 +41,9 @@ function storedBytes(e: ManifestEntry): number {
     case "bool":
       return 1;
     default:
-      throw new UserError(`weight ${e.name} has dtype ${stored}; only float32, int32, bool, uint8, uint16 and float16 are supported`);
+      throw new UserError(
+        `weight ${e.name} has dtype ${stored}; only float32, int32, bool, uint8, uint16 and float16 are supported`,
+      );
   }
 }
 
@@ -80,7 +82,9 @@ function decodeEntry(e: ManifestEntry, bytes: Uint8Array): HostTensor {
   } else {
     throw new UserError(`weight ${e.name} uses quantization dtype ${q.dtype}; allowed: uint8, uint16, float16`);
   }
-  return e.dtype === "int32" ? { shape: e.shape, data: Int32Array.from(values, Math.round) } : { shape: e.shape, data: values };
+  return e.dtype === "int32"
+    ? { shape: e.shape, data: Int32Array.from(values, Math.round) }
+    : { shape: e.shape, data: values };
 }
 
 /**
@@ -105,14 +109,18 @@ export function decodeWeights(
     for (const e of group.weights) {
       const size = count(e.shape) * storedBytes(e);
       if (offset + size > total) {
-        throw new UserError(`weight ${e.name} runs past the end of its shards (${total} bytes): the model files are truncated`);
+        throw new UserError(
+          `weight ${e.name} runs past the end of its shards (${total} bytes): the model files are truncated`,
+        );
       }
       if (out.has(e.name)) throw new UserError(`weight ${e.name} appears twice in the manifest`);
       out.set(e.name, decodeEntry(e, stream.subarray(offset, offset + size)));
       offset += size;
     }
     if (offset !== total) {
-      throw new UserError(`the shards ${group.paths.join(", ")} hold ${total} bytes but the manifest describes ${offset}`);
+      throw new UserError(
+        `the shards ${group.paths.join(", ")} hold ${total} bytes but the manifest describes ${offset}`,
+      );
     }
   }
   return out;

@@ -137,7 +137,8 @@ export function encode(tok: Tokenizer, texts: readonly string[]): Encoded {
     try {
       all = encodeAll(tok, text);
     } catch (e) {
-      if (e instanceof UserError) throw new UserError(`sentence ${k} is empty; every sentence needs at least one character`);
+      if (e instanceof UserError)
+        throw new UserError(`sentence ${k} is empty; every sentence needs at least one character`);
       throw e;
     }
     if (all.length <= tok.maxLength) return all;

