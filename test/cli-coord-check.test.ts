@@ -7,7 +7,12 @@ import { lorascope } from "./support/cli.ts";
 test("coord-check --json prints one JSON document", async () => {
   const r = await lorascope("coord-check", "--widths", "16,32", "--seeds", "1", "--steps", "2", "--json");
   assert.equal(r.code, 0, r.stderr);
-  const result = JSON.parse(r.stdout) as { widths: number[]; steps: number; seeds: number; rows: Array<{ name: string; slope: Record<string, number> }> };
+  const result = JSON.parse(r.stdout) as {
+    widths: number[];
+    steps: number;
+    seeds: number;
+    rows: Array<{ name: string; slope: Record<string, number> }>;
+  };
   assert.deepEqual([result.widths, result.steps, result.seeds], [[16, 32], 2, 1]);
   assert.ok(result.rows.length > 0 && result.rows.every((row) => Number.isFinite(row.slope["zA"])));
 });

@@ -32,7 +32,10 @@ test("finetune writes an adapter whose reload reproduces the test predictions, a
   );
   assert.equal(ft.code, 0, ft.stderr);
   // The whole of stdout is one JSON document; progress went to stderr.
-  const r = JSON.parse(ft.stdout) as Record<string, unknown> & { test: { accuracy: number }; splits: { used: { train: number; test: number } } };
+  const r = JSON.parse(ft.stdout) as Record<string, unknown> & {
+    test: { accuracy: number };
+    splits: { used: { train: number; test: number } };
+  };
   assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "evalExamplesPerSecond", "peakRssMiB", "diverged", "collapsed", "splits"]);
   assert.equal(r["diverged"], false);
   assert.equal(typeof r["collapsed"], "boolean");

@@ -18,7 +18,8 @@ test("defaults and overrides", async () => {
   const c = await reproduceConfig(["--widths", "64,128", "--lrs", "2^-10:2^-2:5", "--seeds", "2", "--steps", "20", "--rank", "8", "--optimizer", "signsgd", "--inits", "init-b", "--json", "--log-every", "5", "--workers", "1", "--out", "/tmp/x"]);
   assert.deepEqual(c.spec.widths, [64, 128]);
   assert.equal(c.spec.lrs.length, 5);
-  assert.ok(Math.abs((c.spec.lrs[0] as number) - 2 ** -10) < 1e-15 && Math.abs((c.spec.lrs[4] as number) - 0.25) < 1e-12);
+  const [first, last] = [c.spec.lrs[0] as number, c.spec.lrs[4] as number];
+  assert.ok(Math.abs(first - 2 ** -10) < 1e-15 && Math.abs(last - 0.25) < 1e-12);
   assert.deepEqual(c.spec.seeds, [0, 1]);
   assert.equal(c.spec.r, 8);
   assert.equal(c.spec.alpha, 8);

@@ -30,7 +30,8 @@ test("trainBatches: every sequence once per epoch, same key and epoch same order
   const seqs = Array.from({ length: 37 }, (_, i) => seq(2 + (i % 7), 100 * i));
   const options = { batchSize: 8, padId: PAD, lengths: padLengths(8) };
   const key = prng.fold(prng.key(3), "data");
-  const firsts = (bs: ReturnType<typeof trainBatches>) => bs.flatMap((b) => Array.from({ length: b.rows }, (_, r) => b.ids[r * b.length] as number));
+  const firsts = (bs: ReturnType<typeof trainBatches>) =>
+    bs.flatMap((b) => Array.from({ length: b.rows }, (_, r) => b.ids[r * b.length] as number));
   const e0 = trainBatches(key, 0, seqs, options);
   assert.equal(e0.length, 5);
   assert.ok(e0.every((b) => b.batchSize === 8 && [2, 4, 8].includes(b.length)));
@@ -47,7 +48,8 @@ test("evalBatches: the given order, every sequence once, a short last batch padd
   const seqs = Array.from({ length: 5 }, (_, i) => seq(3 + i, 10 * i));
   const bs = evalBatches(seqs, { batchSize: 2, padId: PAD, lengths: [4, 8] });
   assert.deepEqual(bs.map((b) => [b.rows, b.length]), [[2, 4], [2, 8], [1, 8]]);
-  assert.deepEqual(bs.flatMap((b) => Array.from({ length: b.rows }, (_, r) => b.ids[r * b.length])), [0, 10, 20, 30, 40]);
+  const firsts = bs.flatMap((b) => Array.from({ length: b.rows }, (_, r) => b.ids[r * b.length]));
+  assert.deepEqual(firsts, [0, 10, 20, 30, 40]);
   assert.equal(bs[2]?.ids.length, 2 * 8);
 });
 
@@ -57,7 +59,9 @@ test("token-weighted loss: the mean over predicted tokens, combined across batch
   const options = { batchSize: 2, padId: PAD, lengths: [8] };
   const [b1, b2] = evalBatches(seqs, options);
   assert.ok(b1 !== undefined && b2 !== undefined);
-  const lossOf = (b: typeof b1) => Float32Array.from(b.ids, (id, i) => (i % b.length) + id * 0.5 + 1000 * (1 - (b.mask[i] as number))); // masked positions poisoned
+  // Masked positions are poisoned.
+  const lossOf = (b: typeof b1) =>
+    Float32Array.from(b.ids, (id, i) => (i % b.length) + id * 0.5 + 1000 * (1 - (b.mask[i] as number)));
   const l1 = maskedTokenLoss(lossOf(b1), b1.mask);
   const l2 = maskedTokenLoss(lossOf(b2), b2.mask);
   assert.equal(l1.count, 7 + 1);

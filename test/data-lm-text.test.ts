@@ -27,7 +27,14 @@ const refused = (re: RegExp) => (e: unknown) => e instanceof UserError && re.tes
 test("blocks: seqLen tokens sharing one at each seam, so every token after the first is a target once", () => {
   const ids = Array.from({ length: 20 }, (_, i) => i);
   const b = blocks(ids, 8);
-  assert.deepEqual(b.map((x) => Array.from(x)), [[0, 1, 2, 3, 4, 5, 6, 7], [7, 8, 9, 10, 11, 12, 13, 14], [14, 15, 16, 17, 18, 19]]);
+  assert.deepEqual(
+    b.map((x) => Array.from(x)),
+    [
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [7, 8, 9, 10, 11, 12, 13, 14],
+      [14, 15, 16, 17, 18, 19],
+    ],
+  );
   const targets = b.flatMap((x) => Array.from(x).slice(1));
   assert.deepEqual(targets, ids.slice(1));
   // A remainder of one new token still makes a block of two; a lone token makes none.

@@ -37,6 +37,7 @@ test("sotu: a file that differs from its manifest line, or a manifest that diffe
 test("sotu: text is trimmed UTF-8 without control characters; 1890's damaged half is repaired", () => {
   for (const s of speeches) {
     assert.equal(s.text, s.text.trim(), s.id);
+    // eslint-disable-next-line no-control-regex -- the check is that no C0 control character is left in the text
     assert.ok(!/[\u0000-\u001f]/.test(s.text), `${s.id} has a control character`);
     assert.ok(!s.text.includes("\ufffd"), `${s.id} is not valid UTF-8`);
   }

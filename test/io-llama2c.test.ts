@@ -67,7 +67,16 @@ test("the permutation commutes with RoPE: HF's rotation of permuted rows = permu
 
 test("stories260K: header, config and HF tensor names and shapes", async () => {
   const h = readLlama2cHeader(await readFile(CKPT), CKPT);
-  assert.deepEqual(h, { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512, tied: true });
+  assert.deepEqual(h, {
+    dim: 64,
+    hiddenDim: 172,
+    nLayers: 5,
+    nHeads: 8,
+    nKvHeads: 4,
+    vocabSize: 512,
+    seqLen: 512,
+    tied: true,
+  });
   const c = model.config;
   assert.equal(c.model_type, "llama");
   assert.equal(c.tie_word_embeddings, true);

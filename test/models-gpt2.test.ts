@@ -81,7 +81,8 @@ test("the KV-cached decoder reproduces the full forward's logits", async () => {
     cache = step.cache;
     const got = await read(step.logits);
     for (let b = 0; b < ref.ids.length; b++) {
-      worst = Math.max(worst, relError(got.subarray(b * V, (b + 1) * V), full.subarray((b * T + t) * V, (b * T + t + 1) * V)));
+      const want = full.subarray((b * T + t) * V, (b * T + t + 1) * V);
+      worst = Math.max(worst, relError(got.subarray(b * V, (b + 1) * V), want));
     }
     step.logits.dispose();
   }
@@ -105,10 +106,13 @@ test("init: c_proj weights get initializer_range / √(2·n_layer), LayerNorm 1 
 
 test("sequences longer than n_positions and bad config fields are one sentence each", async () => {
   const { config, params } = await loadCausalLM(path.join(LM_FIXTURES, "gpt2"));
-  assert.throws(() => logits(params, idsTensor([new Array(17).fill(1)]), config), /a sequence of 17 tokens is longer than the model's 16 positions/);
+  assert.throws(() => logits(params, idsTensor([new Array<number>(17).fill(1)]), config), /a sequence of 17 tokens is longer than the model's 16 positions/);
   const base = { model_type: "gpt2", vocab_size: 64, n_embd: 32, n_layer: 2, n_head: 4, n_positions: 16 };
   const bad = (patch: Record<string, unknown>, pattern: RegExp): void =>
-    assert.throws(() => parseLmConfig({ ...base, ...patch }), (e: unknown) => e instanceof UserError && pattern.test(e.message));
+    assert.throws(
+      () => parseLmConfig({ ...base, ...patch }),
+      (e: unknown) => e instanceof UserError && pattern.test(e.message),
+    );
   bad({ n_head: 5 }, /"n_embd" \(32\) must be a multiple of "n_head" \(5\)/);
   bad({ activation_function: "relu" }, /field "activation_function" must be one of "gelu_new", "gelu_pytorch_tanh"/);
   bad({ scale_attn_by_inverse_layer_idx: true }, /field "scale_attn_by_inverse_layer_idx" must be false/);

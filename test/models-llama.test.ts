@@ -114,7 +114,10 @@ test("a stories260K-shaped config (dim 64, 8 heads, 4 KV heads) gives head dim 8
 
 test("bad config fields get one sentence naming the field", () => {
   const bad = (patch: Record<string, unknown>, pattern: RegExp): void =>
-    assert.throws(() => parseLmConfig({ ...BASE, ...patch }), (e: unknown) => e instanceof UserError && pattern.test(e.message));
+    assert.throws(
+      () => parseLmConfig({ ...BASE, ...patch }),
+      (e: unknown) => e instanceof UserError && pattern.test(e.message),
+    );
   bad({ model_type: "mistral" }, /model_type "mistral", which lorascope does not implement; supported: "llama", "gpt2"/);
   bad({ hidden_size: "64" }, /field "hidden_size" must be a positive integer, got "64"/);
   bad({ num_key_value_heads: 3 }, /"num_attention_heads" \(8\) must be a multiple of "num_key_value_heads" \(3\)/);
@@ -154,7 +157,8 @@ test("a LoRA loss gradient leaves no buffer behind, eager or jitted (one trace, 
   const { peftStep } = await import("./support/lm-fixture.ts");
   await trackAllocations();
   const step = peftStep("peft-llama.json");
-  let { config, params } = await loadCausalLM(path.join(LM_FIXTURES, "llama-gqa-tied"));
+  const { config, params: base } = await loadCausalLM(path.join(LM_FIXTURES, "llama-gqa-tied"));
+  let params = base;
   for (const [k, f] of Object.entries(step.factors)) params = setPath(params, k.replace(/^base_model\.model\./, ""), tensor(Float32Array.from(f.data), f.shape));
   const [trainable, frozen] = partition(params, (p) => p.includes(".lora_"));
   const ctx = context({ scaling: step.lora_alpha / step.r });

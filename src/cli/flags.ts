@@ -69,7 +69,10 @@ export function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
 }
 
 /** The flags given in argv (checked and typed, no defaults) and the positional arguments. */
-export function parseArgv(table: FlagTable, argv: readonly string[]): { given: Map<string, FlagValue>; positional: string[] } {
+export function parseArgv(
+  table: FlagTable,
+  argv: readonly string[],
+): { given: Map<string, FlagValue>; positional: string[] } {
   const specs = new Map(entries(table));
   const byShort = new Map<string, string>();
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = Object.create(null) as Record<string, never>;

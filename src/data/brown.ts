@@ -20,7 +20,6 @@
 //   validation  numbers ending in 0 (ca10, ca20, …): none for science fiction (6 files) or humor (9)
 //   train       the rest
 // so each genre keeps about 80/10/10 of its files and no file is in two splits.
-import path from "node:path";
 import { UserError } from "../core/errors.ts";
 import { packageDir } from "./text-dataset.ts";
 import type { DocumentSplits, SplitName, TextDocument } from "./documents.ts";
@@ -105,7 +104,11 @@ export function brownText(raw: string): string {
 export function loadBrown(): TextDocument[] {
   const pkg: PinnedPackage = { pkg: PKG, version: VERSION, dir: packageDir(PKG, VERSION) };
   const pins = readManifest(MANIFEST, MANIFEST_SHA256);
-  return [...pins.keys()].map((id) => ({ id, source: brownGenreOf(id), text: brownText(readPinnedText(pkg, id, pins)) }));
+  return [...pins.keys()].map((id) => ({
+    id,
+    source: brownGenreOf(id),
+    text: brownText(readPinnedText(pkg, id, pins)),
+  }));
 }
 
 /** The files of each split, optionally of one genre only. */

@@ -69,7 +69,12 @@ function checkOptions(o: LmBatchOptions): void {
  * The batches of one training epoch: sequences in the order permutation(fold(key, epoch)), so a
  * seed and an epoch number fix the order on every machine, and consecutive epochs differ.
  */
-export function trainBatches(key: Key, epoch: number, sequences: readonly Int32Array[], options: LmBatchOptions): LmBatch[] {
+export function trainBatches(
+  key: Key,
+  epoch: number,
+  sequences: readonly Int32Array[],
+  options: LmBatchOptions,
+): LmBatch[] {
   checkOptions(options);
   const order = prng.permutation(prng.fold(key, epoch), sequences.length);
   const shuffled = Array.from(order, (i) => sequences[i] as Int32Array);
@@ -84,7 +89,9 @@ export function evalBatches(sequences: readonly Int32Array[], options: LmBatchOp
 
 function chunk(sequences: readonly Int32Array[], options: LmBatchOptions): LmBatch[] {
   const out: LmBatch[] = [];
-  for (let i = 0; i < sequences.length; i += options.batchSize) out.push(makeBatch(sequences.slice(i, i + options.batchSize), options));
+  for (let i = 0; i < sequences.length; i += options.batchSize) {
+    out.push(makeBatch(sequences.slice(i, i + options.batchSize), options));
+  }
   return out;
 }
 

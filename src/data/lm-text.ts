@@ -81,7 +81,10 @@ export function loadLmText(spec: string, options: LmTextOptions): LmSequences {
   throw new UserError(`${spec} is neither a .txt or .jsonl file nor a built-in corpus (${BUILT_IN_CORPORA.join(", ")})`);
 }
 
-function corpusDocuments(spec: string, split: SplitName): { docs: readonly TextDocument[]; split: SplitName } | undefined {
+function corpusDocuments(
+  spec: string,
+  split: SplitName,
+): { docs: readonly TextDocument[]; split: SplitName } | undefined {
   let splits: DocumentSplits;
   if (spec === "sotu") splits = sotuSplits();
   else if (spec === "brown") splits = brownSplits();
@@ -150,7 +153,13 @@ function readJsonl(file: string, { seqLen, vocabSize, tokenizer }: LmTextOptions
   return finish(sequences, truncated, dropped, file, file);
 }
 
-function finish(sequences: Int32Array[], truncated: number, dropped: number, description: string, spec: string): LmSequences {
+function finish(
+  sequences: Int32Array[],
+  truncated: number,
+  dropped: number,
+  description: string,
+  spec: string,
+): LmSequences {
   if (sequences.length === 0) throw new UserError(`${spec} gives no sequence of at least two tokens to train or evaluate on`);
   const tokens = sequences.reduce((n, s) => n + s.length, 0);
   return { sequences, tokens, truncated, dropped, description };

@@ -71,7 +71,14 @@ export const COORD_SETTINGS: readonly CoordSetting[] = [
 ];
 
 /** What `runCoordCheck()` uses for an option left out (widths deep enough in the asymptotic regime; see above). */
-export const COORD_CHECK_DEFAULTS = { widths: [1024, 4096, 16384, 65536], seeds: 3, steps: 5, rank: 4, inputs: 8, tolerance: 0.1 } as const;
+export const COORD_CHECK_DEFAULTS = {
+  widths: [1024, 4096, 16384, 65536],
+  seeds: 3,
+  steps: 5,
+  rank: 4,
+  inputs: 8,
+  tolerance: 0.1,
+} as const;
 
 export interface CoordCheckOptions {
   /** Widths n (default 1024, 4096, 16384, 65536: deep enough in the asymptotic regime; see above). */

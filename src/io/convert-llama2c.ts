@@ -3,9 +3,7 @@
 // (config.json, model.safetensors in F32, tokenizer.json, tokenizer_config.json, generation_config.json).
 // The folder is written whole or not at all: files go into a temporary sibling folder that is renamed
 // to the target at the end.
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
-import path from "node:path";
+import { readFile } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import { writeFolderAtomic } from "./atomic.ts";
 import { tokenizerFromJson, type TextTokenizer } from "../models/tokenizer.ts";

@@ -105,7 +105,9 @@ export async function openHfCheckpoint(dir: string): Promise<HfCheckpoint> {
     await Promise.all(opened.map((st) => st.close()));
     throw err;
   }
-  const shapes = new Map([...owner].map(([name, st]) => [name, (st.entries.get(name)?.shape ?? []) as readonly number[]] as const));
+  const shapes = new Map(
+    [...owner].map(([name, st]) => [name, (st.entries.get(name)?.shape ?? []) as readonly number[]] as const),
+  );
   return {
     dir,
     config,
@@ -120,7 +122,9 @@ export async function openHfCheckpoint(dir: string): Promise<HfCheckpoint> {
 }
 
 /** Every tensor of a checkpoint folder as float32 on the host, with its config.json. */
-export async function loadHfCheckpoint(dir: string): Promise<{ config: Record<string, unknown>; tensors: Map<string, HostF32> }> {
+export async function loadHfCheckpoint(
+  dir: string,
+): Promise<{ config: Record<string, unknown>; tensors: Map<string, HostF32> }> {
   const ckpt = await openHfCheckpoint(dir);
   try {
     const tensors = new Map<string, HostF32>();

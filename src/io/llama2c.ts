@@ -81,17 +81,34 @@ export function readLlama2cHeader(bytes: Uint8Array, source: string): Llama2cHea
   if (view.getUint32(0, true) === 0x616b3432) {
     throw bad(`it is a versioned export (version ${view.getInt32(4, true)}); lorascope reads the legacy (version 0) layout that run.c reads`);
   }
-  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = Array.from({ length: 7 }, (_, i) => view.getInt32(4 * i, true)) as [
+  const header = Array.from({ length: 7 }, (_, i) => view.getInt32(4 * i, true));
+  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = header as [
     number, number, number, number, number, number, number,
   ];
-  const fields = { dim, hidden_dim: hiddenDim, n_layers: nLayers, n_heads: nHeads, n_kv_heads: nKvHeads, seq_len: seqLen };
+  const fields = {
+    dim,
+    hidden_dim: hiddenDim,
+    n_layers: nLayers,
+    n_heads: nHeads,
+    n_kv_heads: nKvHeads,
+    seq_len: seqLen,
+  };
   for (const [k, v] of Object.entries(fields)) if (!(v > 0)) throw bad(`its header has ${k} = ${v}, not a positive integer`);
   if (vocab === 0) throw bad("its header has vocab_size = 0");
   if (dim % nHeads !== 0 || (dim / nHeads) % 2 !== 0) {
     throw bad(`its header has dim ${dim} and n_heads ${nHeads}; the head size dim / n_heads must be an even integer`);
   }
   if (nHeads % nKvHeads !== 0) throw bad(`its header has n_heads ${nHeads}, not a multiple of n_kv_heads ${nKvHeads}`);
-  const h: Llama2cHeader = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(vocab), seqLen, tied: vocab > 0 };
+  const h: Llama2cHeader = {
+    dim,
+    hiddenDim,
+    nLayers,
+    nHeads,
+    nKvHeads,
+    vocabSize: Math.abs(vocab),
+    seqLen,
+    tied: vocab > 0,
+  };
   const expected = HEADER_BYTES + 4 * llama2cFloatCount(h);
   if (bytes.length !== expected) {
     throw bad(

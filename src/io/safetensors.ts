@@ -1,8 +1,8 @@
 // The safetensors format: u64 little-endian header length N, N bytes of JSON header, then one byte
 // buffer that the tensors tile exactly. Pinned source: huggingface/safetensors@24b0b28
 // README.md "Format" and safetensors/src/tensor.rs (`validate`, `MAX_HEADER_SIZE`, `prepare`);
-// summarized in the safetensors format (huggingface/safetensors README, "Format"). Tensors stay on the host here ({dtype, shape, data}); turning
-// them into engine tensors is the caller's business.
+// summarized in the safetensors format (huggingface/safetensors README, "Format"). Tensors stay on
+// the host here ({dtype, shape, data}); turning them into engine tensors is the caller's business.
 import { readFile } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
@@ -144,11 +144,12 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLen: number,
     if (!Array.isArray(shape) || !shape.every(isCount)) {
       throw bad(`tensor "${name}" has shape ${JSON.stringify(shape)}, not a list of non-negative integers`);
     }
-    const [begin, end] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [];
+    const pair: readonly unknown[] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [];
+    const [begin, end] = pair;
     if (!isCount(begin) || !isCount(end) || begin > end) {
       throw bad(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with begin <= end`);
     }
-    entries.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
+    entries.push({ name, dtype: dtype as Dtype, shape, begin, end });
   }
 
   for (const e of entries) {

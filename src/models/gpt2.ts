@@ -138,7 +138,15 @@ interface Pass {
   readonly keep: boolean;
 }
 
-function attention(p: Params, x: Tensor, cfg: GPT2Config, pass: Pass, i: number, kvOut: KvCache, ctx: Ctx | undefined): Tensor {
+function attention(
+  p: Params,
+  x: Tensor,
+  cfg: GPT2Config,
+  pass: Pass,
+  i: number,
+  kvOut: KvCache,
+  ctx: Ctx | undefined,
+): Tensor {
   const [B, T] = x.shape as [number, number, number];
   const d = cfg.nEmbd;
   const dh = d / cfg.nHead;
@@ -163,7 +171,13 @@ function attention(p: Params, x: Tensor, cfg: GPT2Config, pass: Pass, i: number,
   return linear.apply(sub(p, "c_proj"), merged, at(ctx, "c_proj")); // [B, T, d]
 }
 
-function forward(params: Params, ids: Tensor, cfg: GPT2Config, pass: Pass, ctx: Ctx | undefined): { logits: Tensor; kv: KvCache } {
+function forward(
+  params: Params,
+  ids: Tensor,
+  cfg: GPT2Config,
+  pass: Pass,
+  ctx: Ctx | undefined,
+): { logits: Tensor; kv: KvCache } {
   const eps = cfg.layerNormEps;
   const kv: KvCache = { k: [], v: [] };
   const wte = weight(params, "transformer.wte.weight");
@@ -198,11 +212,19 @@ export function apply(params: Params, ids: Tensor, cfg: GPT2Config, ctx?: Ctx): 
 }
 
 /** Prompt logits [B, T, V] and a cache of `length` ≥ T slots (zeros past T). Consumes `params` and `ids`. */
-export function prefill(params: Params, ids: Tensor, cfg: GPT2Config, length: number, ctx?: Ctx): { logits: Tensor; cache: KvCache } {
+export function prefill(
+  params: Params,
+  ids: Tensor,
+  cfg: GPT2Config,
+  length: number,
+  ctx?: Ctx,
+): { logits: Tensor; cache: KvCache } {
   const [B, T] = ids.shape as [number, number];
-  const { logits, kv } = forward(params, ids, cfg, { positions: positions(0, T), bias: causalBias(T, T), keep: true }, ctx);
+  const pass: Pass = { positions: positions(0, T), bias: causalBias(T, T), keep: true };
+  const { logits, kv } = forward(params, ids, cfg, pass, ctx);
+  const dh = cfg.nEmbd / cfg.nHead;
   const pad = (t: Tensor): Tensor =>
-    length === T ? t : np.concatenate([t, np.zeros([B, cfg.nHead, length - T, cfg.nEmbd / cfg.nHead])], 2); // [B, H, length, dh]
+    length === T ? t : np.concatenate([t, np.zeros([B, cfg.nHead, length - T, dh])], 2); // [B, H, length, dh]
   return { logits, cache: { k: kv.k.map(pad), v: kv.v.map(pad) } };
 }
 
@@ -210,7 +232,11 @@ export function prefill(params: Params, ids: Tensor, cfg: GPT2Config, length: nu
 export function stepInputs(_cfg: GPT2Config, position: number, length: number): Record<string, Tensor> {
   const slot = new Float32Array(length);
   slot[position] = 1;
-  return { positions: positions(position, 1), bias: causalBias(1, length, position), slot: np.array(slot).reshape([length, 1]) };
+  return {
+    positions: positions(position, 1),
+    bias: causalBias(1, length, position),
+    slot: np.array(slot).reshape([length, 1]),
+  };
 }
 
 /** One token per sequence: ids [B, 1] → logits [B, 1, V] and the updated cache. Consumes everything. */
@@ -223,6 +249,7 @@ export function decodeStep(
   ctx?: Ctx,
 ): { logits: Tensor; cache: KvCache } {
   const { positions: pos, bias, slot } = inputs as { positions: Tensor; bias: Tensor; slot: Tensor };
-  const { logits, kv } = forward(params, ids, cfg, { positions: pos, bias, cache: { kv: cache, slot }, keep: false }, ctx);
+  const pass: Pass = { positions: pos, bias, cache: { kv: cache, slot }, keep: false };
+  const { logits, kv } = forward(params, ids, cfg, pass, ctx);
   return { logits, cache: kv };
 }

@@ -153,7 +153,15 @@ function heads(t: Tensor, n: number, dh: number): Tensor {
   return t.reshape([B, T, n, dh]).transpose([0, 2, 1, 3]);
 }
 
-function attention(p: Params, x: Tensor, cfg: LlamaConfig, pass: Pass, i: number, kvOut: KvCache, ctx: Ctx | undefined): Tensor {
+function attention(
+  p: Params,
+  x: Tensor,
+  cfg: LlamaConfig,
+  pass: Pass,
+  i: number,
+  kvOut: KvCache,
+  ctx: Ctx | undefined,
+): Tensor {
   const dh = cfg.headDim;
   const q = rope.apply(heads(linear.apply(sub(p, "q_proj"), x.ref, at(ctx, "q_proj")), cfg.numHeads, dh), refRope(pass.rope)); // [B, H, T, dh]
   let k = rope.apply(heads(linear.apply(sub(p, "k_proj"), x.ref, at(ctx, "k_proj")), cfg.numKvHeads, dh), refRope(pass.rope)); // [B, Hkv, T, dh]
@@ -184,7 +192,13 @@ function mlp(p: Params, x: Tensor, ctx: Ctx | undefined): Tensor {
 }
 
 /** The whole network for one pass; consumes params, ids and the pass's tensors. */
-function forward(params: Params, ids: Tensor, cfg: LlamaConfig, pass: Pass, ctx: Ctx | undefined): { logits: Tensor; kv: KvCache } {
+function forward(
+  params: Params,
+  ids: Tensor,
+  cfg: LlamaConfig,
+  pass: Pass,
+  ctx: Ctx | undefined,
+): { logits: Tensor; kv: KvCache } {
   const eps = cfg.rmsNormEps;
   const kv: KvCache = { k: [], v: [] };
   const tied = cfg.tieWordEmbeddings;
@@ -221,12 +235,19 @@ export function apply(params: Params, ids: Tensor, cfg: LlamaConfig, ctx?: Ctx):
  * Run the prompt ids [B, T] and return its logits [B, T, V] and a cache of `length` ≥ T slots
  * (zeros past T). Consumes `params` and `ids`.
  */
-export function prefill(params: Params, ids: Tensor, cfg: LlamaConfig, length: number, ctx?: Ctx): { logits: Tensor; cache: KvCache } {
+export function prefill(
+  params: Params,
+  ids: Tensor,
+  cfg: LlamaConfig,
+  length: number,
+  ctx?: Ctx,
+): { logits: Tensor; cache: KvCache } {
   const [B, T] = ids.shape as [number, number];
   const pass: Pass = { rope: rope.tables(cfg.headDim, cfg.ropeTheta, 0, T), bias: causalBias(T, T), keep: true };
   const { logits, kv } = forward(params, ids, cfg, pass, ctx);
+  const padding = [B, cfg.numKvHeads, length - T, cfg.headDim];
   const pad = (t: Tensor): Tensor =>
-    length === T ? t : np.concatenate([t, np.zeros([B, cfg.numKvHeads, length - T, cfg.headDim])], 2); // [B, Hkv, length, dh]
+    length === T ? t : np.concatenate([t, np.zeros(padding)], 2); // [B, Hkv, length, dh]
   return { logits, cache: { k: kv.k.map(pad), v: kv.v.map(pad) } };
 }
 
@@ -251,6 +272,7 @@ export function decodeStep(
   ctx?: Ctx,
 ): { logits: Tensor; cache: KvCache } {
   const { cos, sin, bias, slot } = inputs as { cos: Tensor; sin: Tensor; bias: Tensor; slot: Tensor };
-  const { logits, kv } = forward(params, ids, cfg, { rope: { cos, sin }, bias, cache: { kv: cache, slot }, keep: false }, ctx);
+  const pass: Pass = { rope: { cos, sin }, bias, cache: { kv: cache, slot }, keep: false };
+  const { logits, kv } = forward(params, ids, cfg, pass, ctx);
   return { logits, cache: kv };
 }

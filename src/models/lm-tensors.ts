@@ -99,7 +99,8 @@ export class ConfigReader {
   }
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 const fmt = (s: readonly number[]): string => `[${s.join(", ")}]`;
 
 function fileShape(s: TensorSlot): readonly number[] {
@@ -163,7 +164,10 @@ export function paramsFromTensors(
 ): Params {
   checkTensors(slots, new Map([...tensors].map(([k, t]) => [k, t.shape] as const)), ignorable, source, model);
   let params: Params = {};
-  for (const s of slots) params = setPath(params, s.path, tensor(slotValues(s, (tensors.get(s.key) as HostF32).data), s.shape));
+  for (const s of slots) {
+    const values = slotValues(s, (tensors.get(s.key) as HostF32).data);
+    params = setPath(params, s.path, tensor(values, s.shape));
+  }
   return params;
 }
 
@@ -189,7 +193,9 @@ export async function tensorsFromParams(slots: readonly TensorSlot[], params: Pa
     if (t === undefined || !isTensor(t)) throw new Error(`params lack the tensor "${s.path}"`);
     const data = await read(t);
     const [rows, cols] = s.shape as [number, number];
-    out.set(s.key, s.transposed === true ? { shape: [cols, rows], data: transpose2d(data, rows, cols) } : { shape: s.shape, data });
+    const host: HostF32 =
+      s.transposed === true ? { shape: [cols, rows], data: transpose2d(data, rows, cols) } : { shape: s.shape, data };
+    out.set(s.key, host);
   }
   return out;
 }

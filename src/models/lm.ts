@@ -138,7 +138,7 @@ export function decoder(cfg: LmConfig, length: number, ctx?: Ctx): Decoder {
     const out =
       cfg.modelType === "llama" ? llama.decodeStep(params, cache, ids, inputs, cfg, ctx) : gpt2.decodeStep(params, cache, ids, inputs, cfg, ctx);
     return [out.logits, out.cache];
-  }) as StepFn);
+  }));
   const step = compiled as unknown as StepFn;
   return {
     prefill(params, ids) {

@@ -58,7 +58,10 @@ export function tokenizerFromJson(tokenizerJson: Json, config: Json = {}, source
     encode: (text, opts = {}) => tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids,
     tokens: (text, opts = {}) => tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).tokens,
     decode: (ids, opts = {}) =>
-      tok.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: cleanup }),
+      tok.decode([...ids], {
+        skip_special_tokens: opts.skipSpecialTokens ?? false,
+        clean_up_tokenization_spaces: cleanup,
+      }),
     idToToken: (id) => tok.id_to_token(id),
     tokenToId: (token) => tok.token_to_id(token),
   };

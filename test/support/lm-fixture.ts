@@ -60,7 +60,10 @@ export function relError(got: ArrayLike<number>, want: ArrayLike<number>): numbe
  * module paths their PEFT keys name, and take the loss (labels = ids) and its gradient with respect
  * to the factors only. Returns the loss and the max relative gradient error over all factors.
  */
-export async function runPeftStep(fixture: string, baseDir: string): Promise<{ loss: number; want: number; gradError: number; keys: string[] }> {
+export async function runPeftStep(
+  fixture: string,
+  baseDir: string,
+): Promise<{ loss: number; want: number; gradError: number; keys: string[] }> {
   const { loadCausalLM } = await import("../../src/io/hf-checkpoint.ts");
   const { logits, causalLmLoss } = await import("../../src/models/lm.ts");
   const { setPath, partition, combine } = await import("../../src/core/tree.ts");

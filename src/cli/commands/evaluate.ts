@@ -42,19 +42,36 @@ async function runEvaluate({ task, dir, json, saved }: EvaluateConfig): Promise<
   const { loadUseLite } = await import("../../models/use-lite/index.ts");
   const { disposeTree } = await import("../../engine/index.ts");
   const { seed, batch, limit, evalLimit } = saved.spec;
-  const data = ft.taskData({ task: task, seed, ...(limit === undefined ? {} : { limit }), ...(evalLimit === undefined ? {} : { evalLimit }) });
+  const data = ft.taskData({
+    task: task,
+    seed,
+    ...(limit === undefined ? {} : { limit }),
+    ...(evalLimit === undefined ? {} : { evalLimit }),
+  });
   const numLabels = data.dataset.labels.length;
   const m = await loadUseLite();
   const test = ft.cacheExamples(m, data.test);
   // Same key as the run: pissa rewrites W* from its SVD, so the base must be re-derived identically.
   const inj = await injectLora(prng.fold(prng.key(seed), "adapter"), ft.withHead(m.params, seed, numLabels), loaded.config);
   const params = applyAdapter(inj.params, loaded);
-  const ev = await clf.evaluate(params, test, numLabels, m.constants, clf.adapterContext(scaling(loaded.config)), batch);
+  const adapterCtx = clf.adapterContext(scaling(loaded.config));
+  const ev = await clf.evaluate(params, test, numLabels, m.constants, adapterCtx, batch);
   disposeTree(params);
-  const same = ev.predictions.length === saved.testPredictions.length && ev.predictions.every((p, i) => p === saved.testPredictions[i]);
+  const same =
+    ev.predictions.length === saved.testPredictions.length &&
+    ev.predictions.every((p, i) => p === saved.testPredictions[i]);
   let maxLogitDiff = 0;
-  ev.logits.forEach((z, i) => z.forEach((v, c) => (maxLogitDiff = Math.max(maxLogitDiff, Math.abs(v - (saved.testLogits[i]?.[c] ?? NaN))))));
-  const result = { task, adapter: dir, test: { accuracy: ev.accuracy, loss: ev.loss }, matchesRun: same, maxLogitDiff, predictions: ev.predictions };
+  ev.logits.forEach((z, i) =>
+    z.forEach((v, c) => (maxLogitDiff = Math.max(maxLogitDiff, Math.abs(v - (saved.testLogits[i]?.[c] ?? NaN))))),
+  );
+  const result = {
+    task,
+    adapter: dir,
+    test: { accuracy: ev.accuracy, loss: ev.loss },
+    matchesRun: same,
+    maxLogitDiff,
+    predictions: ev.predictions,
+  };
   if (json) process.stdout.write(JSON.stringify(result) + "\n");
   else {
     process.stdout.write(

@@ -57,7 +57,11 @@ export const ENCODER_DEFAULTS: Omit<EncoderFinetuneSpec, "task" | "init" | "lr">
 };
 
 /** The grid `lorascope sweep` runs when none is given: three rates around AdamW's usual 1e-3, both inits, one seed. */
-export const ENCODER_SWEEP_DEFAULTS: { readonly lrs: readonly number[]; readonly inits: readonly InitScheme[]; readonly seeds: number } = {
+export const ENCODER_SWEEP_DEFAULTS: {
+  readonly lrs: readonly number[];
+  readonly inits: readonly InitScheme[];
+  readonly seeds: number;
+} = {
   lrs: [3e-4, 1e-3, 3e-3],
   inits: ["init-a", "init-b"],
   seeds: 1,
