@@ -6,7 +6,7 @@ import { register } from "node:module";
 register(
   "data:text/javascript," +
     encodeURIComponent(`
-      const HEAVY = /\\/src\\/(engine|models|report)\\/|\\/node_modules\\/(@jax-js|vega|vega-lite|@energetic-ai|@tensorflow)\\//;
+      const HEAVY = /\\/(src|dist)\\/(engine|models|report)\\/|\\/node_modules\\/(@jax-js|vega|vega-lite|@energetic-ai|@tensorflow)\\//;
       export async function resolve(specifier, context, next) {
         const r = await next(specifier, context);
         if (HEAVY.test(r.url)) throw new Error("heavy import: " + r.url);
