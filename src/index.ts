@@ -143,6 +143,19 @@ export {
 
 // train: a generic LoRA training step
 export { createTrainer, type Trainer, type TrainState } from "./train/trainer.ts";
+// train: the loop around the step (metrics.jsonl, evaluation cadence, early stopping, checkpoints)
+export { runLoop, type LoopOptions, type LoopResult, type LoopState, type StepOutput } from "./train/loop.ts";
+export { openMetrics, readMetrics, nullSink, METRICS_FILE, type MetricsSink, type MetricsRecord } from "./train/metrics.ts";
+export { observe, isEvalStep, EARLY_STOP_START, type EarlyStopState, type MetricMode } from "./train/early-stop.ts";
+export { saveCheckpoint, loadCheckpoint, checkpointDir, CHECKPOINT_DIR, type Checkpoint } from "./train/checkpoint.ts";
+export { finetuneOptimizer, scheduleOf, type ExtraGroup } from "./train/optimizer.ts";
+export {
+  SCHEDULES,
+  OPTIMIZER_DEFAULTS,
+  checkOptimizerOptions,
+  type OptimizerOptions,
+  type ScheduleName,
+} from "./train/options.ts";
 
 // analysis, report, coord-check: pure functions of sweep rows and the width-exponent check
 export {

@@ -8,35 +8,13 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic, writeFileAtomicSync } from "../io/atomic.ts";
+import { finiteJson, parseFiniteJson, type NullFields } from "../io/finite-json.ts";
+
+// The finite-number JSON lives in io (metrics.jsonl in train writes it too); re-exported for the studies.
+export { finiteJson, parseFiniteJson, type NullFields };
 
 export function runsDir(outDir: string): string {
   return path.join(outDir, "runs");
-}
-
-/** JSON has no NaN or ±Infinity: NaN is written as null, ±Infinity as the strings "Infinity"/"-Infinity". */
-export function finiteJson(value: unknown, space?: number): string {
-  return JSON.stringify(
-    value,
-    (_k, v: unknown) =>
-      typeof v === "number" && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? "Infinity" : "-Infinity") : v,
-    space,
-  );
-}
-
-/**
- * Which nulls of a stored row are NaN written by `finiteJson`: every null except those of the keys
- * in `keepNull` (fields whose absent value is null, like a run's `divergedAt`), or none ("all").
- */
-export type NullFields = ReadonlySet<string> | "all";
-
-/** Parse one `finiteJson` value: "Infinity"/"-Infinity" back to numbers, nulls as `keepNull` says. */
-export function parseFiniteJson(text: string, keepNull: NullFields): unknown {
-  return JSON.parse(text, (k, v: unknown) => {
-    if (v === "Infinity") return Infinity;
-    if (v === "-Infinity") return -Infinity;
-    if (v === null && keepNull !== "all" && !keepNull.has(k)) return NaN;
-    return v;
-  });
 }
 
 /** The bytes of a row file: one `finiteJson` row per line. */

@@ -6,8 +6,8 @@
 // (a short last batch is padded and masked, not a new shape) and a handful of sequence lengths.
 // The step number enters as a scalar tensor, so learning-rate schedules and Adam's bias corrections
 // do not re-trace (optim/transform.ts, `Step`).
-import { combine, partition, type Params } from "../core/tree.ts";
-import { disposeTree, jit, np, readScalar, refTree, valueAndGrad, type Tensor } from "../engine/index.ts";
+import { combine, flatten, partition, type Params } from "../core/tree.ts";
+import { disposeTree, jit, np, read, readScalar, refTree, valueAndGrad, type Tensor } from "../engine/index.ts";
 import { applyUpdates, type OptState } from "../optim/index.ts";
 import type { Trainer, TrainerOptions, TrainState } from "./trainer.ts";
 
@@ -17,7 +17,7 @@ type StepFn = (
   optState: OptState,
   step: Tensor,
   batch: Tensor[],
-) => [Tensor, Params, OptState];
+) => [Tensor, Tensor, Params, OptState];
 
 export interface JitTrainer extends Trainer {
   /**
@@ -25,6 +25,11 @@ export interface JitTrainer extends Trainer {
    * read it every k steps. Consumes `state` and the batch tensors.
    */
   stepLazy(state: TrainState, ...batch: Tensor[]): { loss: Tensor; state: TrainState };
+  /**
+   * The step with its loss and the global L2 norm of the gradients (before any clipping), read in
+   * one host transfer. Consumes `state` and the batch tensors.
+   */
+  stepWithNorm(state: TrainState, ...batch: Tensor[]): Promise<{ loss: number; gradNorm: number; state: TrainState }>;
   /** How many times the step was traced (one per distinct batch shape). */
   traces(): number;
 }
@@ -35,20 +40,29 @@ export function createJitTrainer(opts: TrainerOptions): JitTrainer {
     traced++;
     const lossOf = (t: Params, f: Params, b: Tensor[]): Tensor => opts.loss(combine(t, f), ...b);
     const [loss, grads] = valueAndGrad(lossOf)(refTree(trainable), frozen, batch);
+    // ‖g‖ over every trainable leaf (torch clip_grad_norm_'s total norm): Σ‖g_i‖², then √. []
+    let sumSq: Tensor = np.zeros([]);
+    for (const [, g] of flatten(grads)) sumSq = sumSq.add(np.square(g.ref).sum());
+    const gradNorm = np.sqrt(sumSq);
     const [updates, next] = opts.optimizer.update(grads, optState, trainable, step);
     step.dispose();
-    return [loss, applyUpdates(trainable, updates), next];
+    return [loss, gradNorm, applyUpdates(trainable, updates), next];
   })) as unknown as StepFn;
 
-  const stepLazy = (state: TrainState, ...batch: Tensor[]): { loss: Tensor; state: TrainState } => {
-    const [loss, trainable, optState] = core(
+  const run = (state: TrainState, batch: Tensor[]): { loss: Tensor; gradNorm: Tensor; state: TrainState } => {
+    const [loss, gradNorm, trainable, optState] = core(
       state.trainable,
       refTree(state.frozen),
       state.optState,
       np.array(state.step),
       batch,
     );
-    return { loss, state: { trainable, frozen: state.frozen, optState, step: state.step + 1 } };
+    return { loss, gradNorm, state: { trainable, frozen: state.frozen, optState, step: state.step + 1 } };
+  };
+  const stepLazy = (state: TrainState, ...batch: Tensor[]): { loss: Tensor; state: TrainState } => {
+    const out = run(state, batch);
+    out.gradNorm.dispose();
+    return { loss: out.loss, state: out.state };
   };
 
   return {
@@ -63,6 +77,11 @@ export function createJitTrainer(opts: TrainerOptions): JitTrainer {
       return { loss: value, state: out.state };
     },
     stepLazy,
+    async stepWithNorm(state, ...batch) {
+      const out = run(state, batch);
+      const [loss, gradNorm] = await read(np.stack([out.loss, out.gradNorm])); // one host read for both
+      return { loss: loss as number, gradNorm: gradNorm as number, state: out.state };
+    },
     params(state) {
       disposeTree(state.optState);
       return combine(state.trainable, state.frozen);
