@@ -25,7 +25,8 @@ const src = path.resolve(import.meta.dirname, "../src");
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+    // Declaration files (src/types: types for packages that ship none usable) hold no code.
+    return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") && !p.endsWith(".d.ts") ? [p] : [];
   });
 }
 

@@ -105,7 +105,7 @@ test("npm pack → npm install → import, type-check and run the bin", { timeou
     // The encoder's optional packages were not installed: one sentence says how to get them.
     const finetune = ["finetune", "--model", "use-lite", "--task", "sentiment", "--init", "init-a", "--lr", "1e-3"];
     const missing = spawnSync(bin, finetune, { cwd: app, encoding: "utf8" });
-    assert.equal(missing.status, 2);
+    assert.equal(missing.status, 1); // found while running, not a mistake in the command line
     assert.match(missing.stderr, /not installed: run npm install @energetic-ai\/model-embeddings-en@\d/);
     lap("bin checks");
   } finally {
