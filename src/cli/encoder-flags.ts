@@ -1,6 +1,7 @@
 // The flags `finetune`, `evaluate` and `sweep` share. Defaults come from the library's constants in
 // experiments/encoder/spec.ts, which is free of engine imports, so `--help` stays fast.
-import { HEAD_INITS, ENCODER_DEFAULTS, ENCODER_TASKS } from "../experiments/encoder/spec.ts";
+import { HEAD_INITS, ENCODER_DEFAULTS, ENCODER_TASKS, type EncoderTask } from "../experiments/encoder/spec.ts";
+import { UserError } from "../core/errors.ts";
 import type { FlagTable } from "./flags.ts";
 
 export const FINETUNE_MODELS = ["use-lite"] as const;
@@ -9,8 +10,20 @@ const D = ENCODER_DEFAULTS;
 
 export const MODEL_TASK_FLAGS = {
   model: { kind: "string", help: "the pretrained model", choices: FINETUNE_MODELS, default: "use-lite" },
-  task: { kind: "string", help: "the classification task", choices: ENCODER_TASKS, required: true },
+  task: { kind: "string", help: "a built-in classification task (or --data)", choices: ENCODER_TASKS },
+  data: { kind: "string", value: "dir", help: "your own data: a folder with train.jsonl, valid.jsonl, test.jsonl of {\"text\", \"label\"} lines (or --task)" },
 } as const satisfies FlagTable;
+
+/** --task or --data, exactly one: the spec's fields (one sentence otherwise). */
+export function taskOrData(v: { readonly task: EncoderTask | undefined; readonly data: string | undefined }):
+  { task: EncoderTask } | { data: string } {
+  if (v.task !== undefined && v.data !== undefined) {
+    throw new UserError("--task and --data cannot be given together; use --task for a built-in task or --data for your own folder");
+  }
+  if (v.task !== undefined) return { task: v.task };
+  if (v.data !== undefined) return { data: v.data };
+  throw new UserError(`give --task (${ENCODER_TASKS.join(" or ")}) or --data DIR with your own train/valid/test.jsonl`);
+}
 
 /** Training-data flags that `finetune` and `sweep` share. */
 export const DATA_FLAGS = {

@@ -5,6 +5,7 @@
 export { type TextDataset, type TextExample } from "./text-dataset.ts";
 export { loadSentiment, SENTIMENT_DOMAINS, type SentimentDomain } from "./sentiment.ts";
 export { loadSpam, messageText } from "./spam.ts";
+export { loadLabelledJsonl, DATA_FILES, type LabelledSplits } from "./labelled-jsonl.ts";
 export { stratifiedSplit, DEFAULT_FRACTIONS, type SplitFractions, type SplitSizes, type Splits } from "./split.ts";
 export { type TextDocument, type DocumentSplits, type SplitName, SPLIT_NAMES } from "./documents.ts";
 export { loadSotu, sotuSplits, sotuSplitOf, SOTU_SPLIT_YEARS, type SotuSpeech } from "./sotu.ts";

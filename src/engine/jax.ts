@@ -15,5 +15,6 @@ export {
   vmap,
   vjp,
   blockUntilReady,
+  random,
 } from "@jax-js/jax";
 export type { Array as Tensor, JsTree } from "@jax-js/jax";

@@ -11,7 +11,7 @@
 import * as prng from "../core/prng.ts";
 import type { Key } from "../core/prng.ts";
 import { isTensor, type Params } from "../core/tree.ts";
-import { np, type Tensor } from "../engine/index.ts";
+import { np, random, type Tensor } from "../engine/index.ts";
 import type { Ctx } from "../nn/context.ts";
 import * as dropout from "../nn/dropout.ts";
 import { base } from "../nn/linear.ts";
@@ -37,6 +37,12 @@ export interface LoraContextOptions {
   dropout?: number;
   /** Key for the dropout masks, one stream per module: fold(key, path). Needed when dropout > 0. */
   key?: Key;
+  /**
+   * Device keys of the dropout masks, one per module path (owned; each used once per forward). A
+   * host mask would be frozen into a `jit` trace, so a jitted training step takes these keys as
+   * arguments and draws its masks on the device; preferred over `key` when given.
+   */
+  deviceKeys?: (path: string) => Tensor | undefined;
   tap?: Tap;
 }
 
@@ -55,7 +61,11 @@ export function loraLinear(p: LoraLinearParams, x: Tensor, opts: LoraContextOpti
   const y = base(rest, x.ref, path); // [..., out]
   const rate = opts.dropout ?? 0;
   let xd = x;
-  if (rate > 0) {
+  const deviceKey = rate > 0 ? opts.deviceKeys?.(path) : undefined;
+  if (deviceKey !== undefined) {
+    const keep = random.bernoulli(deviceKey, 1 - rate, [...x.shape]).astype(np.float32); // [..., in]
+    xd = np.multiply(x, keep.mul(1 / (1 - rate)));
+  } else if (rate > 0) {
     if (opts.key === undefined) throw new Error("lora dropout > 0 needs a key in the LoRA context");
     xd = dropout.apply(prng.fold(opts.key, path), x, rate);
   }

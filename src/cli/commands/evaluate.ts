@@ -10,7 +10,7 @@ import type { EncoderTask } from "../../experiments/encoder/spec.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { MODEL_TASK_FLAGS } from "../encoder-flags.ts";
+import { MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
 
 export const EVALUATE_FLAGS = {
   ...MODEL_TASK_FLAGS,
@@ -19,19 +19,20 @@ export const EVALUATE_FLAGS = {
 } as const satisfies FlagTable;
 
 interface EvaluateConfig {
-  readonly task: EncoderTask;
+  readonly source: { task: EncoderTask } | { data: string };
   readonly dir: string;
   readonly json: boolean;
   readonly saved: SavedRun;
 }
 
 interface SavedRun {
-  spec: { task: string; seed: number; batch: number; limit?: number; evalLimit?: number };
+  spec: { task?: string; data?: string; seed: number; batch: number; limit?: number; evalLimit?: number };
   testPredictions: number[];
   testLogits: number[][];
 }
 
-async function runEvaluate({ task, dir, json, saved }: EvaluateConfig): Promise<number> {
+async function runEvaluate({ source, dir, json, saved }: EvaluateConfig): Promise<number> {
+  const task = "task" in source ? source.task : source.data;
   const { loadAdapter, applyAdapter } = await import("../../io/peft.ts");
   const loaded = await loadAdapter(dir);
   const ft = await import("../../experiments/encoder/finetune.ts");
@@ -43,7 +44,7 @@ async function runEvaluate({ task, dir, json, saved }: EvaluateConfig): Promise<
   const { disposeTree } = await import("../../engine/index.ts");
   const { seed, batch, limit, evalLimit } = saved.spec;
   const data = ft.taskData({
-    task: task,
+    ...source,
     seed,
     ...(limit === undefined ? {} : { limit }),
     ...(evalLimit === undefined ? {} : { evalLimit }),
@@ -87,7 +88,7 @@ export const evaluate: Command = {
   summary: "evaluate a saved adapter on its run's test split and check its predictions",
   help: () =>
     commandHelp(
-      "Usage: lorascope evaluate --task sentiment|spam --adapter DIR [--json]",
+      "Usage: lorascope evaluate (--task sentiment|spam | --data DIR) --adapter DIR [--json]",
       ["Loads the adapter into a fresh model and evaluates it on the test split of the run that made it (seed and --eval-limit from DIR/run.json); exits 1 when its predictions differ from the saved ones."],
       EVALUATE_FLAGS,
     ),
@@ -103,8 +104,13 @@ export const evaluate: Command = {
     } catch {
       throw new UserError(`${dir} has no readable run.json; evaluate needs the run.json that lorascope finetune writes next to the adapter`);
     }
-    if (saved.spec.task !== v.task) throw new UserError(`the adapter in ${dir} was trained on ${saved.spec.task}, not ${v.task}`);
-    const c: EvaluateConfig = { task: v.task, dir, json: v.json, saved };
+    const source = taskOrData(v);
+    const trainedOn = saved.spec.task ?? saved.spec.data;
+    const given = "task" in source ? source.task : source.data;
+    if ("task" in source ? saved.spec.task !== source.task : saved.spec.data === undefined) {
+      throw new UserError(`the adapter in ${dir} was trained on ${String(trainedOn)}, not ${given}`);
+    }
+    const c: EvaluateConfig = { source, dir, json: v.json, saved };
     return () => runEvaluate(c);
   },
 };

@@ -1,14 +1,17 @@
 // `lorascope finetune --model use-lite --task sentiment --init init-a --lr 1e-3 ...`: LoRA-finetune the
 // sentence encoder on a classification task and compare it with a frozen-encoder linear probe.
 // The engine and the model are imported inside the run, never at load time (command.ts).
-import { ENCODER_DEFAULTS, type EncoderFinetuneSpec } from "../../experiments/encoder/spec.ts";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { ENCODER_DEFAULTS, dataName, encoderSpec, type EncoderFinetuneSpec } from "../../experiments/encoder/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../../lora/config.ts";
 import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS } from "../encoder-flags.ts";
-import { writeRunConfig } from "../run-config.ts";
+import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
+import { CONFIG_FILE, writeRunConfig } from "../run-config.ts";
+import { CHECKPOINT_FLAG, trainFlags, trainOptions } from "../train-flags.ts";
 
 const D = ENCODER_DEFAULTS;
 
@@ -22,15 +25,19 @@ export const FINETUNE_FLAGS = {
   seed: { kind: "int", help: "seed of the split, head, adapter and batch order", min: 0, default: D.seed },
   ...DATA_FLAGS,
   "warmup-fraction": { kind: "number", help: "share of the steps spent warming up linearly", min: 0, default: D.warmupFraction },
-  "weight-decay": { kind: "number", help: "AdamW weight decay", min: 0, default: D.weightDecay },
+  ...trainFlags({ targetModules: D.targetModules, weightDecay: D.weightDecay }),
   "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, default: D.dynamicsEvery },
-  out: { kind: "string", short: "o", value: "dir", setting: false, help: "directory for the PEFT adapter, run.json and config.json" },
+  out: { kind: "string", short: "o", value: "dir", setting: false, help: "directory for the PEFT adapter, run.json, metrics.jsonl and config.json" },
+  ...CHECKPOINT_FLAG,
+  resume: { kind: "string", value: "dir", setting: false, help: "continue the interrupted run in this --out folder from its checkpoint (settings from its config.json)" },
   json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
 } as const satisfies FlagTable;
 
 export interface FinetuneConfig {
   readonly spec: EncoderFinetuneSpec;
   readonly out: string | undefined;
+  readonly resume: boolean;
+  readonly checkpointEvery: number | undefined;
   readonly json: boolean;
   /** The resolved settings, as config.json holds them. */
   readonly settings: Record<string, unknown>;
@@ -39,7 +46,8 @@ export interface FinetuneConfig {
 /** Flag values → the library's spec. */
 function finetuneSpec(v: FlagValues<typeof FINETUNE_FLAGS>): EncoderFinetuneSpec {
   return {
-    task: v.task,
+    ...taskOrData(v),
+    ...trainOptions(v),
     init: v.init,
     lr: v.lr,
     r: v.rank,
@@ -50,7 +58,6 @@ function finetuneSpec(v: FlagValues<typeof FINETUNE_FLAGS>): EncoderFinetuneSpec
     headLr: v["head-lr"],
     headInit: v["head-init"],
     warmupFraction: v["warmup-fraction"],
-    weightDecay: v["weight-decay"],
     dynamicsEvery: v["dynamics-every"],
     ...(v.limit === undefined ? {} : { limit: v.limit }),
     ...(v["eval-limit"] === undefined ? {} : { evalLimit: v["eval-limit"] }),
@@ -59,10 +66,29 @@ function finetuneSpec(v: FlagValues<typeof FINETUNE_FLAGS>): EncoderFinetuneSpec
 
 /** argv (and a --config file) → config; usage errors throw a UserError (tested in test/cli-finetune). */
 export async function finetuneConfig(argv: readonly string[]): Promise<FinetuneConfig> {
-  const { values: v, positional } = await parseFlags(FINETUNE_FLAGS, argv);
+  const first = await parseFlags(FINETUNE_FLAGS, argv);
+  const dir = first.values.resume;
+  let parsed = first;
+  if (dir !== undefined) {
+    // A resumed run is the interrupted one: every setting comes from its config.json.
+    const extra = [...first.given].filter((f) => !["resume", "json", "checkpoint-every"].includes(f));
+    if (extra.length > 0) throw new UserError(`--resume takes every setting from ${dir}/config.json; drop --${extra[0] as string}`);
+    const file = path.join(dir, CONFIG_FILE);
+    if (!existsSync(file)) throw new UserError(`${dir} has no ${CONFIG_FILE}; --resume needs the --out folder of a finetune`);
+    parsed = await parseFlags(FINETUNE_FLAGS, [...argv, "--config", file]);
+  }
+  const { values: v, positional } = parsed;
   if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
   if (v["warmup-fraction"] > 1) throw new UserError(`--warmup-fraction must be at most 1, got ${v["warmup-fraction"]}`);
-  return { spec: finetuneSpec(v), out: v.out, json: v.json, settings: settingsOf(FINETUNE_FLAGS, v) };
+  const spec = encoderSpec(finetuneSpec(v)); // every option checked here, before any work
+  return {
+    spec,
+    out: dir ?? v.out,
+    resume: dir !== undefined,
+    checkpointEvery: v["checkpoint-every"],
+    json: v.json,
+    settings: settingsOf(FINETUNE_FLAGS, v),
+  };
 }
 
 /** The last measurement per module (run.json keeps every one). */
@@ -92,10 +118,14 @@ function dynamicsTable(
 
 async function runFinetune(c: FinetuneConfig): Promise<number> {
   const { runEncoderFinetune } = await import("../../experiments/encoder/finetune.ts");
-  const r = await runEncoderFinetune(c.spec, c.out, (line) => process.stderr.write(`${line}\n`));
-  if (c.out !== undefined) await writeRunConfig(c.out, c.settings);
+  // config.json first: an interrupted run is resumed from it.
+  if (c.out !== undefined && !c.resume) await writeRunConfig(c.out, c.settings);
+  const r = await runEncoderFinetune(c.spec, c.out, (line) => process.stderr.write(`${line}\n`), {
+    resume: c.resume,
+    ...(c.checkpointEvery === undefined ? {} : { checkpointEvery: c.checkpointEvery }),
+  });
   const summary = {
-    task: r.spec.task,
+    task: dataName(r.spec),
     init: r.spec.init,
     lr: r.spec.lr,
     validation: r.validation,
@@ -106,6 +136,8 @@ async function runFinetune(c: FinetuneConfig): Promise<number> {
     peakRssMiB: r.peakRssMiB,
     diverged: r.diverged,
     collapsed: r.collapsed,
+    stoppedEarly: r.stoppedEarly,
+    bestStep: r.bestStep,
     splits: r.splits,
   };
   if (c.json) process.stdout.write(JSON.stringify(summary) + "\n");
@@ -113,7 +145,7 @@ async function runFinetune(c: FinetuneConfig): Promise<number> {
     const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
     process.stdout.write(
       [
-        `${r.spec.task}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : r.collapsed ? "COLLAPSED (one class for every validation example)" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
+        `${dataName(r.spec)}, ${r.spec.init}, lr ${r.spec.lr}: ${r.diverged ? "DIVERGED" : r.collapsed ? "COLLAPSED (one class for every validation example)" : "finished"} (training ${r.examplesPerSecond.toFixed(1)} examples/s, inference ${r.evalExamplesPerSecond.toFixed(1)} examples/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
         `finetuned  validation ${pct(r.validation.accuracy)} (loss ${r.validation.loss.toFixed(4)}), test ${pct(r.test.accuracy)} (loss ${r.test.loss.toFixed(4)})`,
         `probe      validation ${pct(r.probe.validation.accuracy)}, test ${pct(r.probe.test.accuracy)}`,
         ...dynamicsTable(r.dynamics),
@@ -128,9 +160,9 @@ export const finetune: Command = {
   summary: "LoRA-finetune a pretrained encoder on a classification task (vs a linear probe)",
   help: () =>
     commandHelp(
-      "Usage: lorascope finetune --task sentiment|spam --lr <lr> [--init init-a] [options]",
+      "Usage: lorascope finetune (--task sentiment|spam | --data DIR) --lr <lr> [--init init-a] [options]\n       lorascope finetune --resume OUT",
       [
-        "Trains LoRA factors on q/k/v/o_proj and fc1/fc2 of both layers plus a new head `classifier` (saved in full, PEFT modules_to_save), reports validation and test accuracy and loss next to a linear probe on the frozen encoder, and with --out writes a PEFT adapter directory, run.json and config.json (every setting, defaults filled in: `lorascope finetune --config OUT/config.json` reruns it). Progress goes to stderr.",
+        "Trains LoRA factors on q/k/v/o_proj and fc1/fc2 of both layers plus a new head `classifier` (saved in full, PEFT modules_to_save), reports validation and test accuracy and loss next to a linear probe on the frozen encoder, and with --out writes a PEFT adapter directory, run.json and config.json (every setting, defaults filled in: `lorascope finetune --config OUT/config.json` reruns it). OUT/metrics.jsonl gets a line per step (loss, lr, gradNorm), per validation (every --eval-every steps) and per dynamics measurement. A run longer than a minute, or any run with --checkpoint-every, keeps OUT/checkpoint; `lorascope finetune --resume OUT` continues it to the result the uninterrupted run would have had. With --early-stop-patience the saved adapter is the one with the lowest validation loss. Progress goes to stderr.",
       ],
       FINETUNE_FLAGS,
     ),

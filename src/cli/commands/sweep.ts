@@ -3,7 +3,7 @@
 // worker processes and resumable (finished runs are skipped), then η* per init on validation
 // accuracy, test accuracy at η* over seeds, and the linear probe. Engine, model and analysis are
 // imported inside the run (command.ts).
-import { ENCODER_SWEEP_DEFAULTS } from "../../experiments/encoder/spec.ts";
+import { ENCODER_DEFAULTS, ENCODER_SWEEP_DEFAULTS, dataName } from "../../experiments/encoder/spec.ts";
 import type { EncoderSweepSpec } from "../../experiments/encoder/sweep.ts";
 import { INIT_SCHEMES } from "../../lora/config.ts";
 import { UserError } from "../../core/errors.ts";
@@ -12,7 +12,8 @@ import { parseFlags, settingsOf, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
 import { writeRunConfig } from "../run-config.ts";
-import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS } from "../encoder-flags.ts";
+import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
+import { trainFlags, trainOptions } from "../train-flags.ts";
 
 export const SWEEP_FLAGS = {
   ...CONFIG_FLAG,
@@ -21,6 +22,7 @@ export const SWEEP_FLAGS = {
   inits: { kind: "list", help: "adapter initializations", choices: INIT_SCHEMES, default: ENCODER_SWEEP_DEFAULTS.inits },
   seeds: { kind: "int", help: "seeds 0…N−1 (split, head, adapter, batch order)", min: 1, default: ENCODER_SWEEP_DEFAULTS.seeds },
   ...DATA_FLAGS,
+  ...trainFlags({ targetModules: ENCODER_DEFAULTS.targetModules, weightDecay: ENCODER_DEFAULTS.weightDecay }),
   workers: { kind: "int", short: "j", setting: false, min: 0, help: "worker processes (0 = run in this process)", defaultText: "all cores" },
   out: { kind: "string", short: "o", value: "dir", setting: false, help: "sweep directory (runs/<id>.json rows, sweep.json, config.json; rerunning skips finished runs)", defaultText: "sweep-use-<task>" },
   json: { kind: "bool", setting: false, help: "print the analysis as one JSON document on stdout (the table goes to stderr)" },
@@ -39,8 +41,10 @@ export interface SweepConfig {
 export async function sweepConfig(argv: readonly string[]): Promise<SweepConfig> {
   const { values: v, positional } = await parseFlags(SWEEP_FLAGS, argv);
   if (positional.length > 0) throw new UserError(`sweep takes only flags, got "${positional[0] as string}"`);
+  const source = taskOrData(v);
   const spec: EncoderSweepSpec = {
-    task: v.task,
+    ...source,
+    ...trainOptions(v),
     lrs: [...new Set(v.lrs)].sort((a, b) => a - b),
     inits: [...new Set(v.inits)],
     seeds: v.seeds,
@@ -51,7 +55,9 @@ export async function sweepConfig(argv: readonly string[]): Promise<SweepConfig>
     ...(v.limit === undefined ? {} : { limit: v.limit }),
     ...(v["eval-limit"] === undefined ? {} : { evalLimit: v["eval-limit"] }),
   };
-  return { spec, out: v.out ?? `sweep-use-${v.task}`, workers: v.workers, json: v.json, settings: settingsOf(SWEEP_FLAGS, v) };
+  const { encoderSpec } = await import("../../experiments/encoder/spec.ts");
+  encoderSpec({ ...spec, init: spec.inits[0] ?? "init-a", lr: spec.lrs[0] ?? 1 }); // options checked before work
+  return { spec, out: v.out ?? `sweep-use-${"task" in source ? source.task : dataName(source)}`, workers: v.workers, json: v.json, settings: settingsOf(SWEEP_FLAGS, v) };
 }
 
 async function runSweep(c: SweepConfig): Promise<number> {
@@ -74,7 +80,7 @@ async function runSweep(c: SweepConfig): Promise<number> {
   process.stderr.write(`sweep: ${res.runsTotal} runs (${res.runsSkipped} already done) in ${res.seconds.toFixed(1)} s; rows in ${out}/runs\n`);
   const summary = analyzeEncoderSweep(res.rows);
   if (summary.truncated > 0) process.stderr.write(`${truncationNote(summary.truncated, true)}\n`);
-  const table = formatEncoderSweep(summary, `use-lite ${spec.task}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`);
+  const table = formatEncoderSweep(summary, `use-lite ${dataName(spec)}: ${spec.inits.join(" vs ")}, ${spec.seeds} seed(s)`);
   // With --json, stdout holds the one JSON document (so `| jq` works) and the table goes to stderr.
   if (c.json) {
     process.stderr.write(table);
@@ -88,7 +94,7 @@ export const sweep: Command = {
   summary: "LR × init × seed sweep of LoRA finetunes of a pretrained encoder (parallel, resumable)",
   help: () =>
     commandHelp(
-      "Usage: lorascope sweep --task sentiment|spam [--lrs a,b,c] [--inits init-a,init-b] [--seeds N] [options]",
+      "Usage: lorascope sweep (--task sentiment|spam | --data DIR) [--lrs a,b,c] [--inits init-a,init-b] [--seeds N] [options]",
       [
         "Runs every (lr, init, seed) finetune not yet in OUT/runs, one worker process per core, then picks η* per init on mean validation accuracy and reports the test accuracy at η* (mean ± std over seeds) next to the frozen-encoder linear probe. OUT/config.json records every setting; `lorascope sweep --config OUT/config.json` reruns the sweep (finished runs are skipped). Progress goes to stderr.",
       ],

@@ -63,6 +63,10 @@ const minus = (a: Float64Array, b: Float64Array): Float64Array => a.map((v, i) =
 export interface DynamicsRecorder {
   /** Measure `params` (borrowed) at `step`; one entry per LoRA module, in path order. */
   record(step: number, params: Params): Promise<ModuleDynamics[]>;
+  /** The previous measurement (what the next δ's are taken against), for a checkpoint. */
+  exportState(): Map<string, Float64Array>;
+  /** Continue from an exported previous measurement (a resumed run). */
+  importState(state: ReadonlyMap<string, Float64Array>): void;
 }
 
 /**
@@ -136,6 +140,27 @@ export function dynamicsRecorder(
       }
       prev = now;
       return rows;
+    },
+    exportState() {
+      const out = new Map<string, Float64Array>();
+      for (const [module, p] of prev ?? []) {
+        out.set(`${module}#za`, p.za);
+        out.set(`${module}#b`, p.b);
+        out.set(`${module}#out`, Float64Array.of(p.out));
+      }
+      return out;
+    },
+    importState(state) {
+      const next = new Map<string, Snapshot>();
+      for (const [name, za] of state) {
+        if (!name.endsWith("#za")) continue;
+        const module = name.slice(0, -3);
+        const b = state.get(`${module}#b`);
+        const out = state.get(`${module}#out`)?.[0];
+        if (b === undefined || out === undefined) throw new Error(`dynamics state of ${module} is incomplete`);
+        next.set(module, { za, b, out });
+      }
+      prev = next.size === 0 ? undefined : next;
     },
   };
 }

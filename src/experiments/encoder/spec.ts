@@ -1,7 +1,8 @@
 // The encoder study's one typed spec: every finetune choice is a field with a default, filled and
 // validated once here (encoderSpec), whether the run comes from `lorascope finetune` or a sweep cell.
 import { UserError, check } from "../../core/errors.ts";
-import { loraConfig, type InitScheme, type LoraConfig } from "../../lora/config.ts";
+import { loraConfig, LORA_DEFAULTS, type InitScheme, type LoraConfig } from "../../lora/config.ts";
+import { checkOptimizerOptions, OPTIMIZER_DEFAULTS, type ScheduleName } from "../../train/options.ts";
 
 export const ENCODER_TASKS = ["sentiment", "spam"] as const;
 export type EncoderTask = (typeof ENCODER_TASKS)[number];
@@ -17,7 +18,10 @@ export const HEAD_INITS = ["random", "probe"] as const;
 export type HeadInit = (typeof HEAD_INITS)[number];
 
 export interface EncoderFinetuneSpec {
-  readonly task: EncoderTask;
+  /** A built-in task, or absent when `data` names the user's folder (exactly one of the two). */
+  readonly task?: EncoderTask;
+  /** A folder with train.jsonl, valid.jsonl and test.jsonl (data/labelled-jsonl.ts). */
+  readonly data?: string;
   readonly init: InitScheme;
   readonly lr: number;
   /**
@@ -41,9 +45,26 @@ export interface EncoderFinetuneSpec {
   readonly weightDecay: number;
   /** Measure the per-module dynamics (dynamics.ts) every this many steps; 0: never. */
   readonly dynamicsEvery: number;
+  /** PEFT target_modules: module names matched against each path's last part. */
+  readonly targetModules: readonly string[];
+  /** PEFT lora_dropout on the adapter's input while training. */
+  readonly dropout: number;
+  /** PEFT use_rslora: scaling lora_alpha/√r. */
+  readonly useRslora: boolean;
+  /** LoRA+ η_B/η_A (absent: off). */
+  readonly loraplusLrRatio?: number;
+  readonly schedule: ScheduleName;
+  /** Warmup in steps; absent: `warmupFraction` of the steps. */
+  readonly warmupSteps?: number;
+  /** Global gradient-norm clip (absent: off). */
+  readonly gradClip?: number;
+  /** Evaluate on validation every this many steps; absent: once per epoch. */
+  readonly evalEvery?: number;
+  /** Stop after this many evaluations without a lower validation loss; absent: never. */
+  readonly earlyStopPatience?: number;
 }
 
-export const ENCODER_DEFAULTS: Omit<EncoderFinetuneSpec, "task" | "init" | "lr"> = {
+export const ENCODER_DEFAULTS: Omit<EncoderFinetuneSpec, "task" | "data" | "init" | "lr"> = {
   headLr: 1e-2,
   headInit: "random",
   epochs: 1,
@@ -54,7 +75,19 @@ export const ENCODER_DEFAULTS: Omit<EncoderFinetuneSpec, "task" | "init" | "lr">
   warmupFraction: 0.1,
   weightDecay: 0.01,
   dynamicsEvery: 10,
+  targetModules: ENCODER_TARGET_MODULES,
+  dropout: LORA_DEFAULTS.lora_dropout,
+  useRslora: LORA_DEFAULTS.use_rslora,
+  schedule: OPTIMIZER_DEFAULTS.schedule,
 };
+
+/** The options that change a run only when given (absent in runs made before they existed). */
+export const ENCODER_OPTIONAL_FIELDS = ["loraplusLrRatio", "warmupSteps", "gradClip", "evalEvery", "earlyStopPatience"] as const;
+
+/** The run's data as one word for progress lines and tables: the task, or the data folder's name. */
+export function dataName(spec: Pick<EncoderFinetuneSpec, "task" | "data">): string {
+  return spec.task ?? spec.data?.replace(/\/+$/, "").split("/").at(-1) ?? "?";
+}
 
 /** The grid `lorascope sweep` runs when none is given: three rates around AdamW's usual 1e-3, both inits, one seed. */
 export const ENCODER_SWEEP_DEFAULTS: {
@@ -68,12 +101,17 @@ export const ENCODER_SWEEP_DEFAULTS: {
 };
 
 /** The adapter of a finetune: PEFT's LoraConfig over every projection of the encoder, the head saved in full. */
-export function encoderLoraConfig(spec: Pick<EncoderFinetuneSpec, "r" | "loraAlpha" | "init">): LoraConfig {
+export function encoderLoraConfig(
+  spec: Pick<EncoderFinetuneSpec, "r" | "loraAlpha" | "init"> &
+    Partial<Pick<EncoderFinetuneSpec, "targetModules" | "dropout" | "useRslora">>,
+): LoraConfig {
   return loraConfig({
     r: spec.r,
     lora_alpha: spec.loraAlpha,
     init_lora_weights: spec.init,
-    target_modules: [...ENCODER_TARGET_MODULES],
+    target_modules: [...(spec.targetModules ?? ENCODER_TARGET_MODULES)],
+    lora_dropout: spec.dropout ?? LORA_DEFAULTS.lora_dropout,
+    use_rslora: spec.useRslora ?? LORA_DEFAULTS.use_rslora,
     modules_to_save: ["classifier"],
   });
 }
@@ -91,11 +129,26 @@ function posNum(name: string, v: number): void {
  * `lr` have no default: they are what a finetune is about.
  */
 export function encoderSpec(
-  partial: Partial<EncoderFinetuneSpec> & Pick<EncoderFinetuneSpec, "task" | "init" | "lr">,
+  partial: Partial<EncoderFinetuneSpec> & Pick<EncoderFinetuneSpec, "init" | "lr">,
 ): EncoderFinetuneSpec {
   const s: EncoderFinetuneSpec = { ...ENCODER_DEFAULTS, ...partial };
-  if (!(ENCODER_TASKS as readonly string[]).includes(s.task))
+  if (s.task !== undefined && s.data !== undefined) {
+    throw new UserError("give either a built-in task or a data folder, not both");
+  }
+  if (s.task === undefined && s.data === undefined) throw new UserError("give a built-in task or a data folder");
+  if (s.task !== undefined && !(ENCODER_TASKS as readonly string[]).includes(s.task))
     throw new UserError(`task "${s.task}" is unknown; use one of ${ENCODER_TASKS.join(", ")}`);
+  check(s.targetModules.length > 0, "target modules must name at least one module");
+  for (const m of s.targetModules) {
+    const last = m.split(".").at(-1) ?? m;
+    check(
+      (ENCODER_TARGET_MODULES as readonly string[]).includes(last),
+      `target module "${m}" is not a module of the encoder; use ${ENCODER_TARGET_MODULES.join(", ")} (or a path ending in one)`,
+    );
+  }
+  checkOptimizerOptions({ ...s, warmupSteps: s.warmupSteps ?? 0 });
+  posInt("evalEvery", s.evalEvery);
+  posInt("earlyStopPatience", s.earlyStopPatience);
   posNum("lr", s.lr);
   posNum("head lr", s.headLr);
   posInt("epochs", s.epochs);

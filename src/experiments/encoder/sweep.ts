@@ -12,12 +12,31 @@ import { UserError } from "../../core/errors.ts";
 import { removeStaleTemps, writeFileAtomic } from "../../io/atomic.ts";
 import { canonicalSettings, finishedRuns, readRowFiles, runsDir, writeRowFile } from "../store.ts";
 import type { InitScheme } from "../../lora/config.ts";
-import { ENCODER_DEFAULTS, encoderSpec, type HeadInit, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
+import { ENCODER_DEFAULTS, dataName, encoderSpec, type HeadInit, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
 import { meanOverModules } from "./dynamics.ts";
 import { runPool, siblingModule } from "../worker-pool.ts";
 
-export interface EncoderSweepSpec {
-  readonly task: EncoderTask;
+/** The LoRA, optimizer and loop options a sweep passes to every run (absent: the defaults). */
+export type SweepRunOptions = Partial<
+  Pick<
+    EncoderFinetuneSpec,
+    | "targetModules"
+    | "dropout"
+    | "useRslora"
+    | "loraplusLrRatio"
+    | "schedule"
+    | "warmupSteps"
+    | "weightDecay"
+    | "gradClip"
+    | "evalEvery"
+    | "earlyStopPatience"
+  >
+>;
+
+export interface EncoderSweepSpec extends SweepRunOptions {
+  readonly task?: EncoderTask;
+  /** The user's data folder instead of a built-in task. */
+  readonly data?: string;
   readonly lrs: readonly number[];
   readonly inits: readonly InitScheme[];
   /** Seeds 0 … seeds − 1. */
@@ -42,6 +61,26 @@ export function runId(init: string, lr: number, seed: number): string {
   return `${init}-lr${lr}-seed${seed}`;
 }
 
+const RUN_OPTION_KEYS = [
+  "targetModules", "dropout", "useRslora", "loraplusLrRatio", "schedule",
+  "warmupSteps", "weightDecay", "gradClip", "evalEvery", "earlyStopPatience",
+] as const satisfies ReadonlyArray<keyof SweepRunOptions>;
+
+/**
+ * The options of `s` that change a run: those given and different from the defaults. Only these
+ * enter the settings hash, so a sweep made before the options existed (or one that spells out a
+ * default) keeps its hash and its rows.
+ */
+export function runOptions(s: SweepRunOptions): SweepRunOptions {
+  const out: Record<string, unknown> = {};
+  const defaults = ENCODER_DEFAULTS as Readonly<Record<string, unknown>>;
+  for (const k of RUN_OPTION_KEYS) {
+    const v = s[k];
+    if (v !== undefined && JSON.stringify(v) !== JSON.stringify(defaults[k])) out[k] = v;
+  }
+  return out;
+}
+
 /** The grid's finetune specs, seed-major. */
 export function sweepRuns(s: EncoderSweepSpec): EncoderFinetuneSpec[] {
   const out: EncoderFinetuneSpec[] = [];
@@ -50,7 +89,9 @@ export function sweepRuns(s: EncoderSweepSpec): EncoderFinetuneSpec[] {
       for (const lr of s.lrs) {
         out.push(
           encoderSpec({
-            task: s.task,
+            ...runOptions(s),
+            ...(s.task === undefined ? {} : { task: s.task }),
+            ...(s.data === undefined ? {} : { data: s.data }),
             init,
             lr,
             seed,
@@ -125,7 +166,8 @@ const SWEEP_FILE = "sweep.json";
 /** Everything but the grid's axes: rows made under other settings must not be reused. */
 function settings(s: EncoderSweepSpec): string {
   const { lrs: _lrs, inits: _inits, seeds: _seeds, ...given } = s;
-  return canonicalSettings({ ...given, headInit: s.headInit ?? ENCODER_DEFAULTS.headInit });
+  for (const k of RUN_OPTION_KEYS) delete (given as Record<string, unknown>)[k];
+  return canonicalSettings({ ...given, ...runOptions(s), headInit: s.headInit ?? ENCODER_DEFAULTS.headInit });
 }
 
 /**
@@ -160,7 +202,7 @@ export async function runSweepJob(job: EncoderSweepJob): Promise<void> {
     evalExamplesPerSecond: r.evalExamplesPerSecond,
     peakRssMiB: r.peakRssMiB,
     truncated: r.truncated,
-    task: r.spec.task,
+    task: dataName(r.spec),
     spec: r.spec,
     splits: r.splits,
     finalLoss: r.losses.at(-1) ?? null,
