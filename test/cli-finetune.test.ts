@@ -36,7 +36,7 @@ test("finetune writes an adapter whose reload reproduces the test predictions, a
     test: { accuracy: number };
     splits: { used: { train: number; test: number } };
   };
-  assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "evalExamplesPerSecond", "peakRssMiB", "diverged", "collapsed", "splits"]);
+  assert.deepEqual(Object.keys(r), ["task", "init", "lr", "validation", "test", "probe", "examplesPerSecond", "evalExamplesPerSecond", "peakRssMiB", "diverged", "collapsed", "stoppedEarly", "bestStep", "splits"]);
   assert.equal(r["diverged"], false);
   assert.equal(typeof r["collapsed"], "boolean");
   assert.equal(r.splits.used.train, 16);
@@ -51,7 +51,8 @@ test("finetune writes an adapter whose reload reproduces the test predictions, a
   assert.deepEqual(settings, {
     model: "use-lite", task: "sentiment", init: "init-b", lr: 1e-3, rank: D.r, alpha: D.loraAlpha, seed: D.seed, epochs: 1,
     "head-lr": D.headLr, "head-init": D.headInit, limit: 16, "eval-limit": 8, batch: 8, "warmup-fraction": D.warmupFraction,
-    "weight-decay": D.weightDecay, "dynamics-every": D.dynamicsEvery,
+    "weight-decay": D.weightDecay, "dynamics-every": D.dynamicsEvery, "target-modules": D.targetModules, dropout: D.dropout,
+    "use-rslora": D.useRslora, schedule: D.schedule,
   });
 
   // Evaluate the adapter while the same run is redone from its config.json (the flag picks the folder).
@@ -88,7 +89,7 @@ test("a config file's unknown key is named with the allowed ones; usage errors e
   assert.equal(r.code, 2);
   assert.equal(
     r.stderr,
-    'lorascope finetune: run.yaml has an unknown key "learning_rate"; the allowed keys are model, task, init, lr, rank, alpha, seed, epochs, head-lr, head-init, limit, eval-limit, batch, warmup-fraction, weight-decay, dynamics-every, out, json\n',
+    'lorascope finetune: run.yaml has an unknown key "learning_rate"; the allowed keys are model, task, data, init, lr, rank, alpha, seed, epochs, head-lr, head-init, limit, eval-limit, batch, warmup-fraction, target-modules, dropout, use-rslora, loraplus-lr-ratio, schedule, warmup, weight-decay, grad-clip, eval-every, early-stop-patience, dynamics-every, out, checkpoint-every, resume, json\n',
   );
   const twice = await lorascope("finetune", "--task", "spam", "--lr", "1e-3", "--lr", "1e-2");
   assert.equal(twice.code, 2);

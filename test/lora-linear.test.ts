@@ -106,3 +106,22 @@ test("dropout applies to the adapter's input only, with the mask of fold(key, pa
     /needs a key/,
   );
 });
+
+test("dropout from device keys (a jitted step's masks): same key same output, another key another, rate 0 none", async () => {
+  const { jit, random } = await import("../src/engine/index.ts");
+  const [x, w, a, bm] = [randomM(k, n, nIn), randomM(prng.fold(k, "w"), nOut, nIn), randomM(prng.fold(k, "a"), r, nIn), randomM(prng.fold(k, "b"), nOut, r)];
+  const p = () => ({ weight: toTensor(w), lora_A: { weight: toTensor(a) }, lora_B: { weight: toTensor(bm) } });
+  // Inside jit, as in the finetune step: the key is an argument, the mask is drawn on the device.
+  const f = jit((params: ReturnType<typeof p>, xs: Tensor, key: Tensor) =>
+    linear.apply(params, xs, at(context({ scaling: 2, dropout: 0.5, deviceKeys: () => key }), "fc1")),
+  ) as unknown as (params: ReturnType<typeof p>, xs: Tensor, key: Tensor) => Tensor;
+  const y1 = await read(f(p(), toTensor(x), random.key(1)));
+  const y1again = await read(f(p(), toTensor(x), random.key(1)));
+  const y2 = await read(f(p(), toTensor(x), random.key(2)));
+  const plain = await read(linear.apply(p(), toTensor(x), at(context({ scaling: 2 }), "fc1")));
+  assert.deepEqual([...y1again], [...y1]);
+  assert.notDeepEqual([...y2], [...y1]);
+  assert.notDeepEqual([...y1], [...plain]);
+  const none = await read(linear.apply(p(), toTensor(x), at(context({ scaling: 2, dropout: 0, deviceKeys: () => random.key(1) }), "fc1")));
+  assert.deepEqual([...none], [...plain]);
+});

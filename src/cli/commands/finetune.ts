@@ -7,7 +7,7 @@ import { ENCODER_DEFAULTS, dataName, encoderSpec, type EncoderFinetuneSpec } fro
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../../lora/config.ts";
 import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
-import { parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flags.ts";
+import { parseArgv, parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
 import { CONFIG_FILE, writeRunConfig } from "../run-config.ts";
@@ -66,18 +66,19 @@ function finetuneSpec(v: FlagValues<typeof FINETUNE_FLAGS>): EncoderFinetuneSpec
 
 /** argv (and a --config file) → config; usage errors throw a UserError (tested in test/cli-finetune). */
 export async function finetuneConfig(argv: readonly string[]): Promise<FinetuneConfig> {
-  const first = await parseFlags(FINETUNE_FLAGS, argv);
-  const dir = first.values.resume;
-  let parsed = first;
+  const { given } = parseArgv(FINETUNE_FLAGS, argv);
+  const resume = given.get("resume");
+  const dir = typeof resume === "string" ? resume : undefined;
+  let extraArgs: string[] = [];
   if (dir !== undefined) {
     // A resumed run is the interrupted one: every setting comes from its config.json.
-    const extra = [...first.given].filter((f) => !["resume", "json", "checkpoint-every"].includes(f));
+    const extra = [...given.keys()].filter((f) => !["resume", "json", "checkpoint-every"].includes(f));
     if (extra.length > 0) throw new UserError(`--resume takes every setting from ${dir}/config.json; drop --${extra[0] as string}`);
     const file = path.join(dir, CONFIG_FILE);
     if (!existsSync(file)) throw new UserError(`${dir} has no ${CONFIG_FILE}; --resume needs the --out folder of a finetune`);
-    parsed = await parseFlags(FINETUNE_FLAGS, [...argv, "--config", file]);
+    extraArgs = ["--config", file];
   }
-  const { values: v, positional } = parsed;
+  const { values: v, positional } = await parseFlags(FINETUNE_FLAGS, [...argv, ...extraArgs]);
   if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
   if (v["warmup-fraction"] > 1) throw new UserError(`--warmup-fraction must be at most 1, got ${v["warmup-fraction"]}`);
   const spec = encoderSpec(finetuneSpec(v)); // every option checked here, before any work
