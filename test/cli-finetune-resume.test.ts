@@ -59,7 +59,8 @@ test("a finetune killed after a checkpoint and resumed ends bit for bit where th
   assert.ok(!existsSync(path.join(killed, "checkpoint")), "a finished run keeps no checkpoint");
   const r = (await numbers(straight)) as { losses: number[]; dynamics: Array<{ step: number; delta2: number }> };
   assert.equal(r.losses.length, 14);
-  assert.ok(r.dynamics.some((d) => d.step === 6 && d.delta2 > 0)); // a δ measured against step 3, across the checkpoint at 4
+  // A δ measured at step 6 against step 3, across the checkpoint at step 4.
+  assert.ok(r.dynamics.some((d) => d.step === 6 && d.delta2 > 0));
 
   // Nothing left to resume once finished; settings cannot be changed on resume.
   const again = await lorascope("finetune", "--resume", killed);
