@@ -26,7 +26,8 @@ test("sweep --json prints one JSON document; its config.json reruns it", { timeo
   const settings = JSON.parse(await readFile(path.join(out, "config.json"), "utf8")) as Record<string, unknown>;
   assert.deepEqual(settings, {
     model: "use-lite", task: "sentiment", lrs: [1e-3], inits: ["init-a"], seeds: 1, epochs: D.epochs, "head-lr": D.headLr,
-    "head-init": D.headInit, limit: 16, "eval-limit": 8, batch: 8,
+    "head-init": D.headInit, limit: 16, "eval-limit": 8, batch: 8, "target-modules": D.targetModules, dropout: D.dropout,
+    "use-rslora": D.useRslora, schedule: D.schedule, "weight-decay": D.weightDecay,
   });
 
   const again = await lorascope("sweep", "--config", path.join(out, "config.json"), "-o", out, "-j", "0", "--json");
