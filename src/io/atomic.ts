@@ -6,6 +6,7 @@ import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeF
 import { mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import path from "node:path";
+import { pidAlive } from "./pid-alive.ts";
 
 /** The temporary file next to `file`: `.<name>.<pid>.<12 hex>.tmp` (what removeStaleTemps matches). */
 function tempFor(file: string): string {
@@ -47,7 +48,11 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string): vo
   }
 }
 
-/** Temporary files of `writeFileAtomic` left in `dir` by a writer that was killed mid-write. */
+/**
+ * Temporary files of `writeFileAtomic` left in `dir` by a writer that was killed mid-write. A temp
+ * whose pid (in its name) is a live process other than this one belongs to a writer still at work
+ * and is kept; this process has written none yet when it cleans up, so its own pid counts as stale.
+ */
 export function removeStaleTemps(dir: string): void {
   let names: string[];
   try {
@@ -55,7 +60,13 @@ export function removeStaleTemps(dir: string): void {
   } catch {
     return; // no directory, nothing left behind
   }
-  for (const f of names) if (/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(f)) rmSync(path.join(dir, f), { force: true });
+  for (const f of names) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(f);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && pidAlive(pid)) continue;
+    rmSync(path.join(dir, f), { force: true, recursive: true });
+  }
 }
 
 /** Refuse an `out` that exists as a file or a non-empty folder. */

@@ -26,7 +26,7 @@ interface EvaluateConfig {
 }
 
 interface SavedRun {
-  spec: { task: string; seed: number; batch: number; limit?: number; evalLimit?: number };
+  spec: { task: string; seed: number; batch: number; r?: number; loraAlpha?: number; limit?: number; evalLimit?: number };
   testPredictions: number[];
   testLogits: number[][];
 }
@@ -82,6 +82,23 @@ async function runEvaluate({ task, dir, json, saved }: EvaluateConfig): Promise<
   return same ? 0 : 1;
 }
 
+/** The adapter's rank and lora_alpha must be the run's: predictions from another adapter mean nothing. */
+async function checkAdapterMatchesRun(dir: string, spec: SavedRun["spec"]): Promise<void> {
+  const file = path.join(dir, "adapter_config.json");
+  let cfg: { r?: unknown; lora_alpha?: unknown };
+  try {
+    cfg = JSON.parse(await readFile(file, "utf8")) as typeof cfg;
+  } catch {
+    throw new UserError(`${dir} has no readable adapter_config.json; give the folder lorascope finetune --out wrote`);
+  }
+  for (const [key, want] of [["r", spec.r], ["lora_alpha", spec.loraAlpha]] as const) {
+    const have = (cfg as Record<string, unknown>)[key];
+    if (want !== undefined && have !== want) {
+      throw new UserError(`${file} has ${key} = ${String(have)} but its run.json trained with ${key} = ${want}; the adapter is not the run's`);
+    }
+  }
+}
+
 export const evaluate: Command = {
   name: "evaluate",
   summary: "evaluate a saved adapter on its run's test split and check its predictions",
@@ -103,7 +120,11 @@ export const evaluate: Command = {
     } catch {
       throw new UserError(`${dir} has no readable run.json; evaluate needs the run.json that lorascope finetune writes next to the adapter`);
     }
+    if (typeof saved !== "object" || saved === null || typeof saved.spec !== "object" || saved.spec === null) {
+      throw new UserError(`${path.join(dir, "run.json")} has no "spec"; evaluate needs the run.json that lorascope finetune writes`);
+    }
     if (saved.spec.task !== v.task) throw new UserError(`the adapter in ${dir} was trained on ${saved.spec.task}, not ${v.task}`);
+    await checkAdapterMatchesRun(dir, saved.spec);
     const c: EvaluateConfig = { task: v.task, dir, json: v.json, saved };
     return () => runEvaluate(c);
   },
