@@ -24,7 +24,7 @@ function numberSchema(spec: { kind: string; min?: number; max?: number; positive
 }
 
 function choiceSchema(choices: readonly string[] | undefined): z.ZodType<string> {
-  if (choices === undefined) return z.string({ error: "must be a string" });
+  if (choices === undefined) return z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
   return z.string({ error: "must be a string" }).refine((v) => choices.includes(v), { error: `must be one of ${choices.join(", ")}` });
 }
 

@@ -65,6 +65,8 @@ export function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
       if (raw !== "true" && raw !== "false") throw new UserError(`--${name} takes no value (or true/false); use --no-${name} to turn it off`);
       return raw === "true";
     case "string":
+      // An empty value is never meant: `--out ''` would otherwise mean the current directory.
+      if (raw.trim() === "") throw new UserError(`--${name} is empty; give it a value (${spec.help})`);
       return checkChoice(name, spec.choices, raw);
     case "number":
     case "int":

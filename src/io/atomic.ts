@@ -7,6 +7,16 @@ import { mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import path from "node:path";
 import { pidAlive } from "./pid-alive.ts";
+import { isFsError } from "./fs-errors.ts";
+
+/** Name the target on an error from writing to an open file (Node's has no path): the CLI's sentence shows it. */
+function withPath(err: unknown, file: string): unknown {
+  if (isFsError(err) && (err.path === undefined || /\.tmp$/.test(err.path))) {
+    err.path = file;
+    err.syscall = "write";
+  }
+  return err;
+}
 
 /** The temporary file next to `file`: `.<name>.<pid>.<12 hex>.tmp` (what removeStaleTemps matches). */
 function tempFor(file: string): string {
@@ -26,7 +36,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw err;
+    throw withPath(err, file);
   }
 }
 
@@ -44,7 +54,7 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string): vo
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw withPath(err, file);
   }
 }
 
@@ -109,6 +119,6 @@ export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, 
     await rename(tmp, out);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    throw withPath(err, out);
   }
 }

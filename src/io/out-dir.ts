@@ -48,12 +48,41 @@ function refuse(err: unknown, dir: string, flag: string, what: string): never {
   throw err;
 }
 
+/**
+ * Create `dir` and its missing parents one at a time, returning those created (deepest last). Not
+ * `mkdir -p`: Node's recursive mkdir reports a read-only file system as ENOENT and loops under /proc.
+ */
+function makeDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let cur = dir; statSync(cur, { throwIfNoEntry: false }) === undefined; cur = path.dirname(cur)) {
+    missing.unshift(cur);
+    if (path.dirname(cur) === cur) break;
+  }
+  const created: string[] = [];
+  try {
+    for (const d of missing) {
+      mkdirSync(d);
+      created.push(d);
+    }
+  } catch (err) {
+    removeCreated(created);
+    throw err;
+  }
+  return created;
+}
+
+/** Undo `makeDirs` after a failed probe, so a refused --out leaves nothing behind. */
+function removeCreated(created: readonly string[]): void {
+  for (const d of [...created].reverse()) rmSync(d, { recursive: true, force: true });
+}
+
 /** Create `dir` (and its parents) and show that a file can be written in it. */
 function makeWritable(dir: string, flag: string): void {
+  let created: string[] = [];
   try {
     const st = statSync(dir, { throwIfNoEntry: false });
     if (st !== undefined && !st.isDirectory()) throw new UserError(`${dir} is a file, not a folder; give ${flag} a folder`);
-    if (st === undefined) mkdirSync(dir, { recursive: true });
+    if (st === undefined) created = makeDirs(dir);
   } catch (err) {
     refuse(err, dir, flag, "create");
   }
@@ -68,6 +97,7 @@ function makeWritable(dir: string, flag: string): void {
     }
   } catch (err) {
     rmSync(probe, { force: true });
+    removeCreated(created);
     refuse(err, dir, flag, "write in");
   }
   rmSync(probe, { force: true });

@@ -131,7 +131,7 @@ export function toyJobBytes(s: Pick<ToySpec, "nTrain" | "nTest" | "maxChunkElems
   return 4 * (8 * (s.nTrain + s.nTest) * n + 6 * Math.min(s.maxChunkElems, Math.max(s.nTrain * n, 1)));
 }
 
-const gib = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GiB`;
+const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
 function posInt(name: string, v: number, min = 1): void {
   check(Number.isInteger(v) && v >= min, `${name} must be an integer ≥ ${min}, got ${v}`);
