@@ -14,7 +14,9 @@ export function configKeys(table: FlagTable): string[] {
   return Object.keys(table).filter((k) => k !== "config");
 }
 
-function numberSchema(spec: { kind: string; min?: number; max?: number; positive?: boolean }, int: boolean): z.ZodNumber {
+type Bounds = { kind: string; min?: number; max?: number; positive?: boolean };
+
+function numberSchema(spec: Bounds, int: boolean): z.ZodNumber {
   let s = z.number({ error: int ? "must be an integer" : "must be a number" });
   if (int) s = s.int({ error: "must be an integer" });
   if (spec.positive === true) s = s.positive({ error: "must be positive" });

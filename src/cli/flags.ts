@@ -34,7 +34,11 @@ export function checkRange(name: string, spec: NumberFlag | NumListFlag, v: numb
 }
 
 /** A list flag's values, refused when one repeats (unless the table allows it); shared with config files. */
-export function checkRepeats<V extends string | number>(name: string, spec: { repeats?: boolean }, items: readonly V[]): V[] {
+export function checkRepeats<V extends string | number>(
+  name: string,
+  spec: { repeats?: boolean },
+  items: readonly V[],
+): V[] {
   if (spec.repeats !== true) {
     const seen = new Set<V>();
     for (const v of items) {

@@ -112,7 +112,9 @@ function internalError(name: string, err: unknown): number {
 /**
  * Leave when the parent goes away. Killing a wrapper (npx, a shell script) does not kill its child,
  * and a sweep left running would keep its output folder's lock; when this process is re-parented
- * (its parent pid changes) it stops as on SIGTERM, saying how many runs are saved.
+ * (its parent pid changes) it stops as on SIGTERM, saying how many runs are saved. The check is a
+ * timer, so it runs while the event loop is free: always in a sweep on worker processes (the
+ * default); with --workers 0 the training in this process holds the loop for a job at a time.
  */
 export function exitWithParent(): void {
   const parent = process.ppid;

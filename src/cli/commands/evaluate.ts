@@ -26,7 +26,15 @@ interface EvaluateConfig {
 }
 
 interface SavedRun {
-  spec: { task: string; seed: number; batch: number; r?: number; loraAlpha?: number; limit?: number; evalLimit?: number };
+  spec: {
+    task: string;
+    seed: number;
+    batch: number;
+    r?: number;
+    loraAlpha?: number;
+    limit?: number;
+    evalLimit?: number;
+  };
   testPredictions: number[];
   testLogits: number[][];
 }
