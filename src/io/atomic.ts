@@ -7,7 +7,7 @@ import { mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import path from "node:path";
 import { pidAlive } from "./pid-alive.ts";
-import { isFsError } from "./fs-errors.ts";
+import { fsErrorSentence, isFsError } from "./fs-errors.ts";
 
 /** Name the target on an error from writing to an open file (Node's has no path): the CLI's sentence shows it. */
 function withPath(err: unknown, file: string): unknown {
@@ -88,7 +88,7 @@ export async function checkEmptyOut(out: string): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return;
     if (code === "ENOTDIR") throw new UserError(`${out} is a file; give --out a new or empty folder`);
-    throw new UserError(`cannot read ${out} (${code ?? String(err)})`);
+    throw new UserError(isFsError(err) ? fsErrorSentence(err, out, "read") : `cannot read ${out} (${String(err)})`);
   }
   if (entries.length > 0) {
     throw new UserError(`${out} is not empty (${entries.length} entries); give --out a new or empty folder so nothing is overwritten`);
