@@ -14,22 +14,31 @@ export function configKeys(table: FlagTable): string[] {
   return Object.keys(table).filter((k) => k !== "config");
 }
 
-function numberSchema(spec: { kind: string; min?: number; positive?: boolean }, int: boolean): z.ZodNumber {
+type Bounds = { kind: string; min?: number; max?: number; positive?: boolean };
+
+function numberSchema(spec: Bounds, int: boolean): z.ZodNumber {
   let s = z.number({ error: int ? "must be an integer" : "must be a number" });
   if (int) s = s.int({ error: "must be an integer" });
   if (spec.positive === true) s = s.positive({ error: "must be positive" });
   if (spec.min !== undefined) s = s.min(spec.min, { error: `must be at least ${spec.min}` });
+  if (spec.max !== undefined) s = s.max(spec.max, { error: `must be at most ${spec.max}` });
   return s;
 }
 
 function choiceSchema(choices: readonly string[] | undefined): z.ZodType<string> {
-  if (choices === undefined) return z.string({ error: "must be a string" });
+  if (choices === undefined) return z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
   return z.string({ error: "must be a string" }).refine((v) => choices.includes(v), { error: `must be one of ${choices.join(", ")}` });
 }
 
 /** One flag's value in a file: the same kinds and checks as on the command line; lists are arrays. */
 function valueSchema(spec: FlagSpec): z.ZodType<FlagValue> {
-  const list = <T>(item: z.ZodType<T>) => z.array(item, { error: "must be a list" }).min(1, { error: "needs at least one value" });
+  const list = <T>(item: z.ZodType<T>) =>
+    z
+      .array(item, { error: "must be a list" })
+      .min(1, { error: "needs at least one value" })
+      .refine((xs) => ("repeats" in spec && spec.repeats === true) || new Set(xs).size === xs.length, {
+        error: "lists a value more than once; give each value once",
+      });
   switch (spec.kind) {
     case "bool":
       return z.boolean({ error: "must be true or false" });

@@ -1,12 +1,13 @@
 // The flags `finetune`, `evaluate` and `sweep` share. Defaults come from the library's constants in
 // experiments/encoder/spec.ts, which is free of engine imports, so `--help` stays fast.
-import { HEAD_INITS, ENCODER_DEFAULTS, ENCODER_TASKS, type EncoderTask } from "../experiments/encoder/spec.ts";
+import { HEAD_INITS, ENCODER_DEFAULTS, ENCODER_LIMITS, ENCODER_TASKS, type EncoderTask } from "../experiments/encoder/spec.ts";
 import { UserError } from "../core/errors.ts";
 import type { FlagTable } from "./flags.ts";
 
 export const FINETUNE_MODELS = ["use-lite"] as const;
 
 const D = ENCODER_DEFAULTS;
+const L = ENCODER_LIMITS;
 
 export const MODEL_TASK_FLAGS = {
   model: { kind: "string", help: "the pretrained model", choices: FINETUNE_MODELS, default: "use-lite" },
@@ -27,12 +28,12 @@ export function taskOrData(v: { readonly task: EncoderTask | undefined; readonly
 
 /** Training-data flags that `finetune` and `sweep` share. */
 export const DATA_FLAGS = {
-  epochs: { kind: "int", help: "passes over the training split", min: 1, default: D.epochs },
-  "head-lr": { kind: "number", help: "peak learning rate of the new head `classifier`", positive: true, default: D.headLr },
+  epochs: { kind: "int", help: "passes over the training split", min: 1, max: L.maxEpochs, default: D.epochs },
+  "head-lr": { kind: "number", help: "peak learning rate of the new head `classifier`", min: L.minLr, max: L.maxLr, default: D.headLr },
   "head-init": { kind: "string", help: "where the head starts: random, or probe (the trained linear probe's head: LP-FT)", choices: HEAD_INITS, default: D.headInit },
-  limit: { kind: "int", help: "train on a random subsample of this many training examples (default: all)", min: 1 },
-  "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples (default: all)", min: 1 },
-  batch: { kind: "int", help: "batch size", min: 1, default: D.batch },
+  limit: { kind: "int", help: "train on a random subsample of this many training examples (default: all)", min: 1, max: L.maxExamples },
+  "eval-limit": { kind: "int", help: "evaluate on at most this many validation and test examples (default: all)", min: 1, max: L.maxExamples },
+  batch: { kind: "int", help: "batch size", min: 1, max: L.maxBatch, default: D.batch },
 } as const satisfies FlagTable;
 
 /** --config and --json, for commands whose runs can be saved as recipes. */

@@ -34,6 +34,8 @@ export interface NumberFlag extends FlagBase {
   readonly required?: boolean;
   /** Smallest allowed value (inclusive). */
   readonly min?: number;
+  /** Largest allowed value (inclusive): every count, size and width has one, so nothing is unbounded. */
+  readonly max?: number;
   /** Values must be > 0. */
   readonly positive?: boolean;
 }
@@ -41,12 +43,17 @@ export interface ListFlag extends FlagBase {
   readonly kind: "list";
   readonly choices?: readonly string[];
   readonly default?: readonly string[];
+  /** A value may appear more than once (default: refused). */
+  readonly repeats?: boolean;
 }
 export interface NumListFlag extends FlagBase {
   readonly kind: "numlist" | "intlist";
   readonly default?: readonly number[];
   readonly min?: number;
+  readonly max?: number;
   readonly positive?: boolean;
+  /** A value may appear more than once (default: a repeat is refused, as it would redo the same work). */
+  readonly repeats?: boolean;
 }
 export type FlagSpec = BoolFlag | StringFlag | NumberFlag | ListFlag | NumListFlag;
 export type FlagTable = Readonly<Record<string, FlagSpec>>;

@@ -29,7 +29,24 @@ function parseNumber(name: string, raw: string, int: boolean): number {
 export function checkRange(name: string, spec: NumberFlag | NumListFlag, v: number): number {
   if (spec.positive === true && !(v > 0)) throw new UserError(`--${name} must be positive, got ${v}`);
   if (spec.min !== undefined && v < spec.min) throw new UserError(`--${name} must be at least ${spec.min}, got ${v}`);
+  if (spec.max !== undefined && v > spec.max) throw new UserError(`--${name} must be at most ${spec.max}, got ${v}`);
   return v;
+}
+
+/** A list flag's values, refused when one repeats (unless the table allows it); shared with config files. */
+export function checkRepeats<V extends string | number>(
+  name: string,
+  spec: { repeats?: boolean },
+  items: readonly V[],
+): V[] {
+  if (spec.repeats !== true) {
+    const seen = new Set<V>();
+    for (const v of items) {
+      if (seen.has(v)) throw new UserError(`--${name} lists ${v} more than once; give each value once`);
+      seen.add(v);
+    }
+  }
+  return [...items];
 }
 
 function checkChoice(name: string, choices: readonly string[] | undefined, v: string): string {
@@ -52,15 +69,17 @@ export function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
       if (raw !== "true" && raw !== "false") throw new UserError(`--${name} takes no value (or true/false); use --no-${name} to turn it off`);
       return raw === "true";
     case "string":
+      // An empty value is never meant: `--out ''` would otherwise mean the current directory.
+      if (raw.trim() === "") throw new UserError(`--${name} is empty; give it a value (${spec.help})`);
       return checkChoice(name, spec.choices, raw);
     case "number":
     case "int":
       return checkRange(name, spec, parseNumber(name, raw, spec.kind === "int"));
     case "list":
-      return listItems(name, raw).map((s) => checkChoice(name, spec.choices, s));
+      return checkRepeats(name, spec, listItems(name, raw).map((s) => checkChoice(name, spec.choices, s)));
     case "numlist":
     case "intlist":
-      return listItems(name, raw).map((s) => checkRange(name, spec, parseNumber(name, s, spec.kind === "intlist")));
+      return checkRepeats(name, spec, listItems(name, raw).map((s) => checkRange(name, spec, parseNumber(name, s, spec.kind === "intlist"))));
     default: {
       const never: never = spec;
       throw new Error(`unhandled flag kind ${String(never)}`);

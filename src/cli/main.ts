@@ -6,6 +6,7 @@
 //   130, 143  interrupted by SIGINT, SIGTERM (cli/interrupt.ts)
 import { readFileSync } from "node:fs";
 import { UserError } from "../core/errors.ts";
+import { actionOf, fsErrorSentence, isFsError } from "../io/fs-errors.ts";
 import type { Command } from "./command.ts";
 import { commands } from "./registry.ts";
 import { HELP_WIDTH, wrap } from "./wrap.ts";
@@ -95,6 +96,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function internalError(name: string, err: unknown): number {
+  // A filesystem error (disk full, read-only, permission) is the machine's state, not a bug: one sentence.
+  if (isFsError(err)) {
+    process.stderr.write(`lorascope ${name}: ${fsErrorSentence(err, err.path, actionOf(err.syscall))}\n`);
+    return EXIT.failed;
+  }
   const e = err instanceof Error ? err : new Error(String(err));
   process.stderr.write(
     `lorascope ${name}: internal error: ${e.message}\n` +
@@ -103,6 +109,25 @@ function internalError(name: string, err: unknown): number {
   return EXIT.failed;
 }
 
+/**
+ * Leave when the parent goes away. Killing a wrapper (npx, a shell script) does not kill its child,
+ * and a sweep left running would keep its output folder's lock; when this process is re-parented
+ * (its parent pid changes) it stops as on SIGTERM, saying how many runs are saved. The check is a
+ * timer, so it runs while the event loop is free: always in a sweep on worker processes (the
+ * default); with --workers 0 the training in this process holds the loop for a job at a time.
+ */
+export function exitWithParent(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      process.kill(process.pid, "SIGTERM");
+    }
+  }, 1000);
+  timer.unref();
+}
+
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"))) {
+  exitWithParent();
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -9,21 +9,21 @@ import type { FlagTable } from "./flag-table.ts";
 export function trainFlags(d: { readonly targetModules: readonly string[]; readonly weightDecay: number }) {
   return {
     "target-modules": { kind: "list", help: "modules that get LoRA factors (a module name matches its path or a dotted suffix)", default: d.targetModules },
-    dropout: { kind: "number", help: "lora_dropout: dropout on the adapter's input while training", min: 0, default: LORA_DEFAULTS.lora_dropout },
+    dropout: { kind: "number", help: "lora_dropout: dropout on the adapter's input while training", min: 0, max: 1, default: LORA_DEFAULTS.lora_dropout },
     "use-rslora": { kind: "bool", help: "rsLoRA scaling lora_alpha/√r instead of lora_alpha/r", default: LORA_DEFAULTS.use_rslora },
-    "loraplus-lr-ratio": { kind: "number", help: "LoRA+: train lora_B this many times faster than lora_A (default: off)", positive: true },
+    "loraplus-lr-ratio": { kind: "number", help: "LoRA+: train lora_B this many times faster than lora_A (default: off)", positive: true, max: 1e6 },
     schedule: { kind: "string", help: "learning-rate schedule after warmup", choices: SCHEDULES, default: OPTIMIZER_DEFAULTS.schedule },
-    warmup: { kind: "int", help: "steps of linear warmup (overrides --warmup-fraction)", min: 0 },
-    "weight-decay": { kind: "number", help: "AdamW weight decay", min: 0, default: d.weightDecay },
-    "grad-clip": { kind: "number", help: "clip the global gradient norm to this (default: off)", positive: true },
-    "eval-every": { kind: "int", help: "evaluate on validation every N steps", min: 1, defaultText: "once per epoch" },
-    "early-stop-patience": { kind: "int", help: "stop after N evaluations without a lower validation loss; the best adapter is kept", min: 1 },
+    warmup: { kind: "int", help: "steps of linear warmup (overrides --warmup-fraction)", min: 0, max: 1e9 },
+    "weight-decay": { kind: "number", help: "AdamW weight decay", min: 0, max: 1e3, default: d.weightDecay },
+    "grad-clip": { kind: "number", help: "clip the global gradient norm to this (default: off)", positive: true, max: 1e12 },
+    "eval-every": { kind: "int", help: "evaluate on validation every N steps", min: 1, max: 1e9, defaultText: "once per epoch" },
+    "early-stop-patience": { kind: "int", help: "stop after N evaluations without a lower validation loss; the best adapter is kept", min: 1, max: 1e6 },
   } as const satisfies FlagTable;
 }
 
 /** --checkpoint-every: where the run's state goes, not what it computes (not a setting). */
 export const CHECKPOINT_FLAG = {
-  "checkpoint-every": { kind: "int", setting: false, min: 1, help: "write OUT/checkpoint every N steps", defaultText: "every minute" },
+  "checkpoint-every": { kind: "int", setting: false, min: 1, max: 1e9, help: "write OUT/checkpoint every N steps", defaultText: "every minute" },
 } as const satisfies FlagTable;
 
 /** The values of the `trainFlags` group as the library's options. */

@@ -32,11 +32,33 @@ export async function writeRowFile(file: string, rows: readonly unknown[]): Prom
   await writeFileAtomic(file, rowLines(rows));
 }
 
-/** The rows of one row file. */
+/**
+ * Move a damaged state file aside as `<file>.damaged` (never deleted: it may be worth a look) and say
+ * so on stderr; returns the new name. The work it held is redone by the caller.
+ */
+export function setAside(file: string, why: string): string {
+  let dest = `${file}.damaged`;
+  for (let i = 1; fs.existsSync(dest); i++) dest = `${file}.damaged.${i}`;
+  fs.renameSync(file, dest);
+  process.stderr.write(`lorascope: ${file} is damaged (${why}); set aside as ${path.basename(dest)}, its work is redone\n`);
+  return dest;
+}
+
+/**
+ * The rows of one row file. A file that does not parse (cut short by a full disk or a crash of the
+ * file system) is set aside and reads as no rows, so its runs are redone.
+ */
 export function readRowFile<R>(file: string, keepNull: NullFields): R[] {
   const rows: R[] = [];
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (line.trim() !== "") rows.push(parseFiniteJson(line, keepNull) as R);
+  const lines = fs.readFileSync(file, "utf8").split("\n");
+  try {
+    for (const line of lines) {
+      if (line.trim() !== "") rows.push(parseFiniteJson(line, keepNull) as R);
+    }
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    setAside(file, err.message);
+    return [];
   }
   return rows;
 }

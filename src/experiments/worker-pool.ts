@@ -5,14 +5,55 @@
 // with `--import <tsx URL>`, so the sweep works from any current directory; a .js one (the built
 // dist/) is started with plain node, since tsx is only a development dependency.
 import { fork, type ChildProcess } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { UserError } from "../core/errors.ts";
+import { actionOf, fsErrorSentence, isFsError } from "../io/fs-errors.ts";
 
 export type ToPoolWorker<J> = { readonly type: "job"; readonly job: J } | { readonly type: "exit" };
 export type FromPoolWorker =
   | { readonly type: "ready" }
   | { readonly type: "progress"; readonly fraction: number }
   | { readonly type: "done" }
-  | { readonly type: "error"; readonly message: string };
+  | { readonly type: "error"; readonly error: WorkerError };
+
+/**
+ * An error as it crosses IPC: "user" (a UserError, or a filesystem error already put as one
+ * sentence) reads in the parent exactly as in the worker; "internal" carries the stack for the log.
+ */
+export interface WorkerError {
+  readonly kind: "user" | "internal";
+  readonly message: string;
+  readonly stack?: string;
+}
+
+/** The worker side: what to send for `err`. */
+export function workerError(err: unknown): WorkerError {
+  if (err instanceof UserError) return { kind: "user", message: err.message };
+  if (isFsError(err)) return { kind: "user", message: fsErrorSentence(err, err.path, actionOf(err.syscall)) };
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { kind: "internal", message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) };
+}
+
+/** Name of the log an unexpected worker error's stack goes to, in the sweep's output folder. */
+export const WORKER_LOG = "worker-errors.log";
+
+/**
+ * The parent side: a UserError with the worker's sentence, or for an internal error one sentence
+ * saying where its stack was written (`logDir`/worker-errors.log; only the message without one).
+ */
+export function fromWorkerError(e: WorkerError, logDir: string | undefined): Error {
+  if (e.kind === "user") return new UserError(e.message);
+  if (logDir === undefined) return new Error(`a sweep worker failed: ${e.message}`);
+  const log = path.join(logDir, WORKER_LOG);
+  try {
+    appendFileSync(log, `${new Date().toISOString()} pid ${process.pid}\n${e.stack ?? e.message}\n\n`);
+  } catch {
+    return new Error(`a sweep worker failed: ${e.message}`);
+  }
+  return new UserError(`a sweep worker failed unexpectedly (${e.message}); the details are in ${log}`);
+}
 
 /** Node flags that let a child process load TypeScript sources. */
 export function tsxExecArgv(): string[] {
@@ -32,6 +73,8 @@ export interface PoolCallbacks<J> {
   readonly onProgress?: (job: J, fraction: number) => void;
   /** A job finished (its results are on disk). */
   readonly onDone?: (job: J) => void;
+  /** Where an unexpected worker error's stack is logged (the sweep's output folder). */
+  readonly logDir?: string;
 }
 
 /**
@@ -75,10 +118,13 @@ export async function runPool<J>(
             else if (m.type === "done" && current !== undefined) {
               cb.onDone?.(current);
               next();
-            } else if (m.type === "error") reject(new Error(`a sweep worker failed: ${m.message}`));
+            } else if (m.type === "error") reject(fromWorkerError(m.error, cb.logDir));
           });
-          child.on("exit", (code) => {
-            if (current !== undefined && code !== 0) reject(new Error(`a sweep worker exited with code ${code}`));
+          child.on("exit", (code, signal) => {
+            if (current !== undefined && code !== 0) {
+              const how = signal === null ? `with code ${code}` : `on ${signal}`;
+              reject(new UserError(`a sweep worker stopped ${how} in the middle of a run; the finished runs are saved and a rerun resumes`));
+            }
           });
         });
       }),
@@ -114,9 +160,7 @@ export function servePool<J>(work: (job: J, progress: (fraction: number) => void
     };
     work(m.job, progress)
       .then(() => send({ type: "done" }))
-      .catch((err: unknown) =>
-        send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-      );
+      .catch((err: unknown) => send({ type: "error", error: workerError(err) }));
   });
   send({ type: "ready" });
 }

@@ -6,6 +6,17 @@ import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeF
 import { mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import path from "node:path";
+import { pidAlive } from "./pid-alive.ts";
+import { fsErrorSentence, isFsError } from "./fs-errors.ts";
+
+/** Name the target on an error from writing to an open file (Node's has no path): the CLI's sentence shows it. */
+function withPath(err: unknown, file: string): unknown {
+  if (isFsError(err) && (err.path === undefined || /\.tmp$/.test(err.path))) {
+    err.path = file;
+    err.syscall = "write";
+  }
+  return err;
+}
 
 /** The temporary file next to `file`: `.<name>.<pid>.<12 hex>.tmp` (what removeStaleTemps matches). */
 function tempFor(file: string): string {
@@ -25,7 +36,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw err;
+    throw withPath(err, file);
   }
 }
 
@@ -43,11 +54,15 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string): vo
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw withPath(err, file);
   }
 }
 
-/** Temporary files of `writeFileAtomic` left in `dir` by a writer that was killed mid-write. */
+/**
+ * Temporary files of `writeFileAtomic` left in `dir` by a writer that was killed mid-write. A temp
+ * whose pid (in its name) is a live process other than this one belongs to a writer still at work
+ * and is kept; this process has written none yet when it cleans up, so its own pid counts as stale.
+ */
 export function removeStaleTemps(dir: string): void {
   let names: string[];
   try {
@@ -55,7 +70,13 @@ export function removeStaleTemps(dir: string): void {
   } catch {
     return; // no directory, nothing left behind
   }
-  for (const f of names) if (/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(f)) rmSync(path.join(dir, f), { force: true });
+  for (const f of names) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(f);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && pidAlive(pid)) continue;
+    rmSync(path.join(dir, f), { force: true, recursive: true });
+  }
 }
 
 /** Refuse an `out` that exists as a file or a non-empty folder. */
@@ -67,7 +88,7 @@ export async function checkEmptyOut(out: string): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return;
     if (code === "ENOTDIR") throw new UserError(`${out} is a file; give --out a new or empty folder`);
-    throw new UserError(`cannot read ${out} (${code ?? String(err)})`);
+    throw new UserError(isFsError(err) ? fsErrorSentence(err, out, "read") : `cannot read ${out} (${String(err)})`);
   }
   if (entries.length > 0) {
     throw new UserError(`${out} is not empty (${entries.length} entries); give --out a new or empty folder so nothing is overwritten`);
@@ -98,6 +119,6 @@ export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, 
     await rename(tmp, out);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    throw withPath(err, out);
   }
 }

@@ -18,7 +18,8 @@ import { matchesTarget, type LoraConfig } from "../lora/config.ts";
 import { loraModulePaths } from "../lora/merge.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { parsePeftConfig, peftConfigJson, type AdapterMeta } from "./peft-config.ts";
-import { readSafetensors, writeSafetensors, type Dtype, type WriteDtype, type WriteTensor } from "./safetensors.ts";
+import { writeSafetensors, type Dtype, type HostTensor, type WriteDtype, type WriteTensor } from "./safetensors.ts";
+import { openSafetensors } from "./safetensors-file.ts";
 
 export const ADAPTER_CONFIG = "adapter_config.json";
 export const ADAPTER_WEIGHTS = "adapter_model.safetensors";
@@ -127,6 +128,18 @@ async function isFile(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isFile(), () => false);
 }
 
+/** Every tensor of an adapter file, read by offset (files over 2 GiB work; safetensors-file.ts). */
+async function readAdapterTensors(file: string): Promise<Map<string, HostTensor>> {
+  const f = await openSafetensors(file);
+  try {
+    const out = new Map<string, HostTensor>();
+    for (const name of f.entries.keys()) out.set(name, await f.read(name));
+    return out;
+  } finally {
+    await f.close();
+  }
+}
+
 /** Read a PEFT adapter directory (written by lorascope, PEFT, or any tool using PEFT's layout). */
 export async function loadAdapter(dir: string): Promise<LoadedAdapter> {
   const dirStat = await stat(dir).catch(() => undefined);
@@ -153,7 +166,8 @@ export async function loadAdapter(dir: string): Promise<LoadedAdapter> {
   } catch (err) {
     throw new UserError(`${cfgFile} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const { tensors } = await readSafetensors(wFile);
+  const tensors = await readAdapterTensors(wFile);
+  if (tensors.size === 0) throw new UserError(`${wFile} holds no tensors; a PEFT adapter holds lora_A and lora_B weights`);
 
   const A = new Map<string, FloatTensor>();
   const B = new Map<string, FloatTensor>();

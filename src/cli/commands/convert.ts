@@ -39,8 +39,8 @@ export const convert: Command = {
       throw new UserError(`convert takes one source format (${FORMATS.join(", ")}), got ${got}`);
     }
     // A non-empty --out is a mistake in the command line: refused before the checkpoint is read.
-    const { checkEmptyOut } = await import("../../io/atomic.ts");
-    await checkEmptyOut(values.out);
+    const { guardOutDir } = await import("../../io/out-dir.ts");
+    await guardOutDir(values.out, { mode: "fresh", command: "convert" });
     return () => runConvert(values.checkpoint, values.tokenizer, values.out);
   },
 };

@@ -8,9 +8,11 @@ import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 
 export const COORD_CHECK_FLAGS = {
-  widths: { kind: "intlist", help: "comma-separated widths n (at least two)", min: 2, default: COORD_CHECK_DEFAULTS.widths },
-  seeds: { kind: "int", help: "seeds averaged per width (geometric mean)", min: 1, default: COORD_CHECK_DEFAULTS.seeds },
-  steps: { kind: "int", help: "SignSGD steps T", min: 1, default: COORD_CHECK_DEFAULTS.steps },
+  // Bounds: one width's factors take about 300·n bytes of host memory (float64 Z_B [N, n], A, B,
+  // their gradients), so n ≤ 2^22 stays near 1 GiB; seeds and steps bound the time.
+  widths: { kind: "intlist", help: "comma-separated widths n (at least two)", min: 2, max: 2 ** 22, default: COORD_CHECK_DEFAULTS.widths },
+  seeds: { kind: "int", help: "seeds averaged per width (geometric mean)", min: 1, max: 100, default: COORD_CHECK_DEFAULTS.seeds },
+  steps: { kind: "int", help: "SignSGD steps T", min: 1, max: 1000, default: COORD_CHECK_DEFAULTS.steps },
   json: { kind: "bool", setting: false, help: "print the result as one JSON document instead of a table" },
 } as const satisfies FlagTable;
 

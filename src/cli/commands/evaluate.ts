@@ -26,7 +26,16 @@ interface EvaluateConfig {
 }
 
 interface SavedRun {
-  spec: { task?: string; data?: string; seed: number; batch: number; limit?: number; evalLimit?: number };
+  spec: {
+    task?: string;
+    data?: string;
+    seed: number;
+    batch: number;
+    r?: number;
+    loraAlpha?: number;
+    limit?: number;
+    evalLimit?: number;
+  };
   testPredictions: number[];
   testLogits: number[][];
 }
@@ -83,6 +92,23 @@ async function runEvaluate({ source, dir, json, saved }: EvaluateConfig): Promis
   return same ? 0 : 1;
 }
 
+/** The adapter's rank and lora_alpha must be the run's: predictions from another adapter mean nothing. */
+async function checkAdapterMatchesRun(dir: string, spec: SavedRun["spec"]): Promise<void> {
+  const file = path.join(dir, "adapter_config.json");
+  let cfg: { r?: unknown; lora_alpha?: unknown };
+  try {
+    cfg = JSON.parse(await readFile(file, "utf8")) as typeof cfg;
+  } catch {
+    throw new UserError(`${dir} has no readable adapter_config.json; give the folder lorascope finetune --out wrote`);
+  }
+  for (const [key, want] of [["r", spec.r], ["lora_alpha", spec.loraAlpha]] as const) {
+    const have = (cfg as Record<string, unknown>)[key];
+    if (want !== undefined && have !== want) {
+      throw new UserError(`${file} has ${key} = ${String(have)} but its run.json trained with ${key} = ${want}; the adapter is not the run's`);
+    }
+  }
+}
+
 export const evaluate: Command = {
   name: "evaluate",
   summary: "evaluate a saved adapter on its run's test split and check its predictions",
@@ -104,12 +130,16 @@ export const evaluate: Command = {
     } catch {
       throw new UserError(`${dir} has no readable run.json; evaluate needs the run.json that lorascope finetune writes next to the adapter`);
     }
+    if (typeof saved !== "object" || saved === null || typeof saved.spec !== "object" || saved.spec === null) {
+      throw new UserError(`${path.join(dir, "run.json")} has no "spec"; evaluate needs the run.json that lorascope finetune writes`);
+    }
     const source = taskOrData(v);
     const trainedOn = saved.spec.task ?? saved.spec.data;
     const given = "task" in source ? source.task : source.data;
     if ("task" in source ? saved.spec.task !== source.task : saved.spec.data === undefined) {
       throw new UserError(`the adapter in ${dir} was trained on ${String(trainedOn)}, not ${given}`);
     }
+    await checkAdapterMatchesRun(dir, saved.spec);
     const c: EvaluateConfig = { source, dir, json: v.json, saved };
     return () => runEvaluate(c);
   },

@@ -3,7 +3,13 @@
 // The engine and the model are imported inside the run, never at load time (command.ts).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { ENCODER_DEFAULTS, dataName, encoderSpec, type EncoderFinetuneSpec } from "../../experiments/encoder/spec.ts";
+import {
+  ENCODER_DEFAULTS,
+  ENCODER_LIMITS as L,
+  dataName,
+  encoderSpec,
+  type EncoderFinetuneSpec,
+} from "../../experiments/encoder/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../../lora/config.ts";
 import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
@@ -12,6 +18,7 @@ import { commandHelp } from "../help.ts";
 import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
 import { CONFIG_FILE, writeRunConfig } from "../run-config.ts";
 import { CHECKPOINT_FLAG, trainFlags, trainOptions } from "../train-flags.ts";
+import { guardOutDir } from "../../io/out-dir.ts";
 
 const D = ENCODER_DEFAULTS;
 
@@ -19,14 +26,14 @@ export const FINETUNE_FLAGS = {
   ...CONFIG_FLAG,
   ...MODEL_TASK_FLAGS,
   init: { kind: "string", help: "adapter initialization", choices: INIT_SCHEMES, default: LORA_DEFAULTS.init_lora_weights },
-  lr: { kind: "number", help: "peak learning rate (AdamW, linear warmup and decay)", positive: true, required: true },
-  rank: { kind: "int", help: "LoRA rank r", min: 1, default: D.r },
-  alpha: { kind: "number", help: "lora_alpha", positive: true, default: D.loraAlpha },
-  seed: { kind: "int", help: "seed of the split, head, adapter and batch order", min: 0, default: D.seed },
+  lr: { kind: "number", help: "peak learning rate (AdamW, linear warmup and decay)", min: L.minLr, max: L.maxLr, required: true },
+  rank: { kind: "int", help: "LoRA rank r (at most the encoder's hidden size)", min: 1, max: L.maxRank, default: D.r },
+  alpha: { kind: "number", help: "lora_alpha", positive: true, max: 1e6, default: D.loraAlpha },
+  seed: { kind: "int", help: "seed of the split, head, adapter and batch order", min: 0, max: L.maxSeed, default: D.seed },
   ...DATA_FLAGS,
-  "warmup-fraction": { kind: "number", help: "share of the steps spent warming up linearly", min: 0, default: D.warmupFraction },
+  "warmup-fraction": { kind: "number", help: "share of the steps spent warming up linearly", min: 0, max: 1, default: D.warmupFraction },
   ...trainFlags({ targetModules: D.targetModules, weightDecay: D.weightDecay }),
-  "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, default: D.dynamicsEvery },
+  "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, max: L.maxDynamicsEvery, default: D.dynamicsEvery },
   out: { kind: "string", short: "o", value: "dir", setting: false, help: "directory for the PEFT adapter, run.json, metrics.jsonl and config.json" },
   ...CHECKPOINT_FLAG,
   resume: { kind: "string", value: "dir", setting: false, help: "continue the interrupted run in this --out folder from its checkpoint (settings from its config.json)" },
@@ -81,7 +88,8 @@ export async function finetuneConfig(argv: readonly string[]): Promise<FinetuneC
   const { values: v, positional } = await parseFlags(FINETUNE_FLAGS, [...argv, ...extraArgs]);
   if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
   if (v["warmup-fraction"] > 1) throw new UserError(`--warmup-fraction must be at most 1, got ${v["warmup-fraction"]}`);
-  const spec = encoderSpec(finetuneSpec(v)); // every option checked here, before any work
+  // encoderSpec's checks (the PEFT config's rules among them) run here, before the model loads.
+  const spec = encoderSpec(finetuneSpec(v));
   return {
     spec,
     out: dir ?? v.out,
@@ -169,6 +177,7 @@ export const finetune: Command = {
     ),
   async prepare(argv) {
     const c = await finetuneConfig(argv);
+    if (c.out !== undefined) await guardOutDir(c.out, { mode: "fill", command: "finetune" });
     return () => runFinetune(c);
   },
 };

@@ -2,12 +2,13 @@
 // 2024 §toy, protocol in experiments/toy/spec.ts), then the analysis of its rows.
 import path from "node:path";
 import { UserError, check } from "../../core/errors.ts";
-import { TOY_DEFAULTS, TOY_INITS, TOY_OPTIMIZERS, TOY_QUICK, logSpaced, toySpec, type ToySpec } from "../../experiments/toy/spec.ts";
+import { TOY_DEFAULTS, TOY_INITS, TOY_LIMITS, TOY_OPTIMIZERS, TOY_QUICK, logSpaced, toySpec, type ToySpec } from "../../experiments/toy/spec.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
 import { CONFIG_FLAG } from "../encoder-flags.ts";
+import { guardOutDir } from "../../io/out-dir.ts";
 
 /** A log-spaced grid as --lrs writes it: "2^-14:2^-1:16" (powers of two shown as such). */
 export function lrsText(lrs: readonly number[]): string {
@@ -24,11 +25,11 @@ const Q = TOY_QUICK;
 
 export const REPRODUCE_FLAGS = {
   ...CONFIG_FLAG,
-  widths: { kind: "intlist", help: "student widths n", min: 1, default: TOY_DEFAULTS.widths },
+  widths: { kind: "intlist", help: "student widths n", min: 1, max: TOY_LIMITS.maxWidth, default: TOY_DEFAULTS.widths },
   lrs: { kind: "string", help: "learning rates: a list a,b,c or min:max:count (log-spaced; each may be written 2^k)", default: lrsText(TOY_DEFAULTS.lrs) },
-  seeds: { kind: "int", help: "number of seeds (0…N−1)", min: 1, default: TOY_DEFAULTS.seeds.length },
-  steps: { kind: "int", help: "Adam steps per run (full batch)", min: 1, default: TOY_DEFAULTS.steps },
-  rank: { kind: "int", help: "LoRA rank r (lora_alpha = r)", min: 1, default: TOY_DEFAULTS.r },
+  seeds: { kind: "int", help: "number of seeds (0…N−1)", min: 1, max: TOY_LIMITS.maxSeeds, default: TOY_DEFAULTS.seeds.length },
+  steps: { kind: "int", help: "Adam steps per run (full batch)", min: 1, max: TOY_LIMITS.maxSteps, default: TOY_DEFAULTS.steps },
+  rank: { kind: "int", help: "LoRA rank r (lora_alpha = r; at most the smallest width)", min: 1, max: TOY_LIMITS.maxRank, default: TOY_DEFAULTS.r },
   optimizer: { kind: "string", help: "optimizer", choices: TOY_OPTIMIZERS, default: TOY_DEFAULTS.optimizer },
   inits: { kind: "list", help: "adapter inits to compare", choices: TOY_INITS, default: TOY_DEFAULTS.inits },
   out: { kind: "string", short: "o", value: "dir", setting: false, help: "output folder", default: "lorascope-out" },
@@ -38,8 +39,8 @@ export const REPRODUCE_FLAGS = {
     short: "q",
     help: `a small grid (${Q.widths?.length} widths, ${Q.lrs?.length} learning rates, ${Q.seeds?.length} seeds, ${Q.steps} steps), about a minute; flags given with it override it`,
   },
-  "log-every": { kind: "int", help: "write step rows every K steps", min: 1, default: TOY_DEFAULTS.logEvery },
-  workers: { kind: "int", short: "j", setting: false, min: 0, help: "parallel worker processes (0 = in this process)", defaultText: "all cores" },
+  "log-every": { kind: "int", help: "write step rows every K steps", min: 1, max: TOY_LIMITS.maxSteps, default: TOY_DEFAULTS.logEvery },
+  workers: { kind: "int", short: "j", setting: false, min: 0, max: 256, help: "parallel worker processes (0 = in this process)", defaultText: "all cores" },
   "save-state": {
     kind: "bool",
     help: "also write per-run replay files (frozen weights, data, A₀/B₀, final PEFT adapter, run.json) to OUT/state; see docs/replay.md",
@@ -62,6 +63,10 @@ export function parseLrs(raw: string): number[] {
     const pow = /^2\^(-?\d+(?:\.\d+)?)$/.exec(t);
     const v = pow ? 2 ** Number(pow[1]) : t === "" ? NaN : Number(t);
     check(Number.isFinite(v) && v > 0, `--lrs values must be positive numbers (or 2^k), got "${s}"`);
+    check(
+      v >= TOY_LIMITS.minLr && v <= TOY_LIMITS.maxLr,
+      `--lrs values must be between ${TOY_LIMITS.minLr} and ${TOY_LIMITS.maxLr}, got "${s}"`,
+    );
     return v;
   };
   if (raw.includes(":")) {
@@ -70,14 +75,19 @@ export function parseLrs(raw: string): number[] {
     const [lo, hi, c] = parts as [string, string, string];
     const count = Number(c);
     check(Number.isInteger(count) && count >= 1, `--lrs count must be a positive integer, got "${c}"`);
+    check(count <= TOY_LIMITS.maxLrs, `--lrs count must be at most ${TOY_LIMITS.maxLrs}, got ${c}`);
     const min = num(lo);
     const max = num(hi);
     check(max >= min, `--lrs range max must be ≥ min, got "${raw}"`);
+    check(count === 1 || max > min, `--lrs range ${raw} repeats one learning rate; give max > min or count 1`);
     return logSpaced(min, max, count);
   }
   const items = raw.split(",").filter((s) => s.trim() !== "");
   check(items.length > 0, "--lrs needs at least one learning rate");
-  return items.map(num);
+  const lrs = items.map(num);
+  const twice = lrs.find((x, i) => lrs.indexOf(x) !== i);
+  check(twice === undefined, `--lrs lists ${twice} more than once; give each learning rate once`);
+  return lrs;
 }
 
 /** argv (and a --config file) → config; usage errors throw a UserError (tested in test/cli-reproduce.test.ts). */
@@ -152,6 +162,7 @@ export const reproduce: Command = {
     ),
   async prepare(argv) {
     const cfg = await reproduceConfig(argv);
+    await guardOutDir(cfg.out, { mode: "fill", command: "reproduce" });
     return () => runReproduce(cfg);
   },
 };

@@ -3,7 +3,7 @@
 // worker processes and resumable (finished runs are skipped), then η* per init on validation
 // accuracy, test accuracy at η* over seeds, and the linear probe. Engine, model and analysis are
 // imported inside the run (command.ts).
-import { ENCODER_DEFAULTS, ENCODER_SWEEP_DEFAULTS, dataName } from "../../experiments/encoder/spec.ts";
+import { ENCODER_DEFAULTS, ENCODER_LIMITS as L, ENCODER_SWEEP_DEFAULTS, dataName } from "../../experiments/encoder/spec.ts";
 import type { EncoderSweepSpec } from "../../experiments/encoder/sweep.ts";
 import { INIT_SCHEMES } from "../../lora/config.ts";
 import { UserError } from "../../core/errors.ts";
@@ -12,18 +12,19 @@ import { parseFlags, settingsOf, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
 import { writeRunConfig } from "../run-config.ts";
+import { guardOutDir } from "../../io/out-dir.ts";
 import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
 import { trainFlags, trainOptions } from "../train-flags.ts";
 
 export const SWEEP_FLAGS = {
   ...CONFIG_FLAG,
   ...MODEL_TASK_FLAGS,
-  lrs: { kind: "numlist", help: "peak learning rates", positive: true, default: ENCODER_SWEEP_DEFAULTS.lrs },
+  lrs: { kind: "numlist", help: "peak learning rates", min: L.minLr, max: L.maxLr, default: ENCODER_SWEEP_DEFAULTS.lrs },
   inits: { kind: "list", help: "adapter initializations", choices: INIT_SCHEMES, default: ENCODER_SWEEP_DEFAULTS.inits },
-  seeds: { kind: "int", help: "seeds 0…N−1 (split, head, adapter, batch order)", min: 1, default: ENCODER_SWEEP_DEFAULTS.seeds },
+  seeds: { kind: "int", help: "seeds 0…N−1 (split, head, adapter, batch order)", min: 1, max: L.maxSeeds, default: ENCODER_SWEEP_DEFAULTS.seeds },
   ...DATA_FLAGS,
   ...trainFlags({ targetModules: ENCODER_DEFAULTS.targetModules, weightDecay: ENCODER_DEFAULTS.weightDecay }),
-  workers: { kind: "int", short: "j", setting: false, min: 0, help: "worker processes (0 = run in this process)", defaultText: "all cores" },
+  workers: { kind: "int", short: "j", setting: false, min: 0, max: 256, help: "worker processes (0 = run in this process)", defaultText: "all cores" },
   out: { kind: "string", short: "o", value: "dir", setting: false, help: "sweep directory (runs/<id>.json rows, sweep.json, config.json; rerunning skips finished runs)", defaultText: "sweep-use-<task>" },
   json: { kind: "bool", setting: false, help: "print the analysis as one JSON document on stdout (the table goes to stderr)" },
 } as const satisfies FlagTable;
@@ -102,6 +103,10 @@ export const sweep: Command = {
     ),
   async prepare(argv) {
     const c = await sweepConfig(argv);
+    // Every run's spec is checked before the folder is touched (a rejected sweep writes nothing).
+    const { sweepRuns } = await import("../../experiments/encoder/sweep.ts");
+    sweepRuns(c.spec);
+    await guardOutDir(c.out, { mode: "fill", command: "sweep" });
     return () => runSweep(c);
   },
 };

@@ -116,6 +116,25 @@ export function encoderLoraConfig(
   });
 }
 
+/**
+ * Upper bounds of a finetune's settings. The rank is bounded by the encoder's projections (hidden
+ * size 512: a rank above the smaller side of a layer adds no capacity); the batch by memory (every
+ * layer's activations of a batch of up to 128-token examples are held for the backward pass, about
+ * 2 MiB per example, under the engine's 4 GiB heap); counts by what a study can use.
+ */
+export const ENCODER_LIMITS = {
+  maxRank: 512,
+  maxBatch: 1024,
+  maxEpochs: 1000,
+  /** A denormal or sub-1e-12 rate is not a learning rate; above 10 AdamW only diverges. */
+  minLr: 1e-12,
+  maxLr: 10,
+  maxExamples: 10_000_000,
+  maxSeed: 2 ** 31 - 1,
+  maxSeeds: 1000,
+  maxDynamicsEvery: 1_000_000,
+} as const;
+
 function posInt(name: string, v: number | undefined): void {
   if (v !== undefined) check(Number.isInteger(v) && v > 0, `${name} must be a positive integer, got ${v}`);
 }
@@ -151,6 +170,18 @@ export function encoderSpec(
   posInt("earlyStopPatience", s.earlyStopPatience);
   posNum("lr", s.lr);
   posNum("head lr", s.headLr);
+  const L = ENCODER_LIMITS;
+  const within = (name: string, v: number | undefined, lo: number, hi: number): void =>
+    check(v === undefined || (v >= lo && v <= hi), `${name} must be between ${lo} and ${hi}, got ${v}`);
+  within("lr", s.lr, L.minLr, L.maxLr);
+  within("head lr", s.headLr, L.minLr, L.maxLr);
+  within("r", s.r, 1, L.maxRank);
+  within("batch", s.batch, 1, L.maxBatch);
+  within("epochs", s.epochs, 1, L.maxEpochs);
+  within("limit", s.limit, 1, L.maxExamples);
+  within("evalLimit", s.evalLimit, 1, L.maxExamples);
+  within("seed", s.seed, 0, L.maxSeed);
+  within("dynamicsEvery", s.dynamicsEvery, 0, L.maxDynamicsEvery);
   posInt("epochs", s.epochs);
   posInt("batch", s.batch);
   posInt("limit", s.limit);

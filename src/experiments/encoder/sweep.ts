@@ -10,7 +10,7 @@ import path from "node:path";
 import type { EncoderRunRow } from "./rows.ts";
 import { UserError } from "../../core/errors.ts";
 import { removeStaleTemps, writeFileAtomic } from "../../io/atomic.ts";
-import { canonicalSettings, finishedRuns, readRowFiles, runsDir, writeRowFile } from "../store.ts";
+import { canonicalSettings, finishedRuns, readRowFiles, runsDir, setAside, writeRowFile } from "../store.ts";
 import type { InitScheme } from "../../lora/config.ts";
 import { ENCODER_DEFAULTS, dataName, encoderSpec, type HeadInit, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
 import { meanOverModules } from "./dynamics.ts";
@@ -136,11 +136,11 @@ export async function runEncoderSweep(
   opts: { workers?: number; onRun?: (done: number, total: number) => void } = {},
 ): Promise<EncoderSweepResult> {
   const t0 = performance.now();
+  const all = sweepRuns(s); // validates every run's spec: nothing is written for a rejected sweep
   checkSameSettings(outDir, s);
   mkdirSync(runsDir(outDir), { recursive: true });
   removeStaleTemps(runsDir(outDir)); // from runs in flight when an earlier sweep was killed
   await writeFileAtomic(path.join(outDir, SWEEP_FILE), JSON.stringify(s, null, 2) + "\n");
-  const all = sweepRuns(s);
   const finished = finishedRuns(readRows(outDir, s), (r) => runId(r.init, r.lr, r.seed));
   const jobs: EncoderSweepJob[] = all
     .filter((spec) => !finished.has(runId(spec.init, spec.lr, spec.seed)))
@@ -156,7 +156,7 @@ export async function runEncoderSweep(
       onDone();
     }
   } else {
-    await runPool(siblingModule("worker", import.meta.url), jobs, workers, { onDone });
+    await runPool(siblingModule("worker", import.meta.url), jobs, workers, { onDone, logDir: outDir });
   }
   return { rows: readRows(outDir, s), runsTotal: all.length, runsSkipped, seconds: (performance.now() - t0) / 1000 };
 }
@@ -177,7 +177,15 @@ function settings(s: EncoderSweepSpec): string {
 function checkSameSettings(outDir: string, s: EncoderSweepSpec): void {
   const file = path.join(outDir, SWEEP_FILE);
   if (!existsSync(file)) return;
-  const before = JSON.parse(readFileSync(file, "utf8")) as EncoderSweepSpec;
+  let before: EncoderSweepSpec;
+  try {
+    before = JSON.parse(readFileSync(file, "utf8")) as EncoderSweepSpec;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    // Cut short: the settings it held are unknown. Set aside, so this sweep's settings are recorded.
+    setAside(file, err.message);
+    return;
+  }
   if (settings(before) !== settings(s)) {
     throw new UserError(
       `${outDir} holds a sweep run with other settings (${settings(before)}, now ${settings(s)}); use another --out or the same settings`,

@@ -41,6 +41,7 @@ export interface SweepResult {
 
 /** Run `jobs` on `count` child processes; resolves when all are written, rejects on a worker error. */
 function runInChildren(
+  outDir: string,
   spec: ToySpec,
   jobs: ToyJob[],
   fileOf: (j: ToyJob) => string,
@@ -52,6 +53,7 @@ function runInChildren(
   return runPool(siblingModule("worker", import.meta.url), work, count, {
     onProgress: (w, fraction) => onJob(w.job, fraction, false),
     onDone: (w) => onJob(w.job, 1, true),
+    logDir: outDir,
   });
 }
 
@@ -112,7 +114,7 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
       onJob(job, 1, true);
     }
   } else if (jobs.length > 0) {
-    await runInChildren(spec, jobs, fileOf, stateOut, workers, onJob);
+    await runInChildren(outDir, spec, jobs, fileOf, stateOut, workers, onJob);
   }
 
   const wanted = new Set(grid.map(runId));

@@ -102,6 +102,37 @@ export const TOY_QUICK: Partial<ToySpec> = {
   steps: 30,
 };
 
+/**
+ * Upper bounds, so that no setting runs forever or allocates past the engine: counts from what a
+ * study can use, sizes from memory (toyJobBytes against the engine's 4 GiB wasm heap).
+ */
+export const TOY_LIMITS = {
+  /** Learning rates outside [1e-12, 1e6] are not a study of anything (a denormal rate underflows in float32). */
+  minLr: 1e-12,
+  maxLr: 1e6,
+  maxLrs: 1000,
+  maxSeeds: 1000,
+  maxSteps: 1_000_000,
+  maxRank: 1024,
+  maxWidth: 2 ** 20,
+  /** Runs in one grid (widths × lrs × seeds × inits). */
+  maxRuns: 1_000_000,
+  /** The engine's WebAssembly heap. */
+  heapBytes: 4 * 2 ** 30,
+} as const;
+
+/**
+ * What one job at width n holds at its peak, roughly: the frozen features of the train and test
+ * points [N, n] (float32) several times over (activations, their gradients, the readout's fit) and
+ * one trainer chunk of K·N·n floats with its intermediates. An estimate to refuse hopeless settings
+ * before allocating, not a promise.
+ */
+export function toyJobBytes(s: Pick<ToySpec, "nTrain" | "nTest" | "maxChunkElems">, n: number): number {
+  return 4 * (8 * (s.nTrain + s.nTest) * n + 6 * Math.min(s.maxChunkElems, Math.max(s.nTrain * n, 1)));
+}
+
+const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
+
 function posInt(name: string, v: number, min = 1): void {
   check(Number.isInteger(v) && v >= min, `${name} must be an integer ≥ ${min}, got ${v}`);
 }
@@ -118,10 +149,25 @@ export function toySpec(partial: Partial<ToySpec> = {}): ToySpec {
   check(s.seeds.length > 0, "seeds must list at least one seed");
   check(s.inits.length > 0, "inits must list at least one init scheme");
   posInt("r", s.r);
+  check(s.r <= TOY_LIMITS.maxRank, `r must be at most ${TOY_LIMITS.maxRank}, got ${s.r}`);
+  check(s.lrs.length <= TOY_LIMITS.maxLrs, `lrs must list at most ${TOY_LIMITS.maxLrs} learning rates, got ${s.lrs.length}`);
+  check(s.seeds.length <= TOY_LIMITS.maxSeeds, `seeds must list at most ${TOY_LIMITS.maxSeeds} seeds, got ${s.seeds.length}`);
   for (const n of s.widths) {
     check(Number.isInteger(n) && n >= s.r, `every width must be an integer ≥ r = ${s.r}, got ${n}`);
+    check(n <= TOY_LIMITS.maxWidth, `every width must be at most ${TOY_LIMITS.maxWidth}, got ${n}`);
+    const need = toyJobBytes(s, n);
+    check(
+      need <= TOY_LIMITS.heapBytes,
+      `width ${n} needs about ${gib(need)} in one engine, more than its ${gib(TOY_LIMITS.heapBytes)} heap; use widths up to about 65536`,
+    );
   }
-  for (const lr of s.lrs) posNum("every learning rate", lr);
+  for (const lr of s.lrs) {
+    check(
+      Number.isFinite(lr) && lr >= TOY_LIMITS.minLr && lr <= TOY_LIMITS.maxLr,
+      `every learning rate must be between ${TOY_LIMITS.minLr} and ${TOY_LIMITS.maxLr}, got ${lr}`,
+    );
+  }
+  check(new Set(s.lrs).size === s.lrs.length, "learning rates must not repeat");
   for (const seed of s.seeds)
     check(Number.isInteger(seed) && seed >= 0, `every seed must be a non-negative integer, got ${seed}`);
   for (const init of s.inits) {
@@ -148,6 +194,9 @@ export function toySpec(partial: Partial<ToySpec> = {}): ToySpec {
   );
   posNum("ridge", s.ridge);
   posInt("steps", s.steps);
+  check(s.steps <= TOY_LIMITS.maxSteps, `steps must be at most ${TOY_LIMITS.maxSteps}, got ${s.steps}`);
+  const runs = s.widths.length * s.lrs.length * s.seeds.length * s.inits.length;
+  check(runs <= TOY_LIMITS.maxRuns, `the grid has ${runs} runs; at most ${TOY_LIMITS.maxRuns} are allowed`);
   check(
     (TOY_OPTIMIZERS as readonly string[]).includes(s.optimizer),
     `optimizer must be one of ${TOY_OPTIMIZERS.join(", ")}, got "${String(s.optimizer)}"`,
