@@ -2,14 +2,14 @@
 // stories260K (converted in memory from assets/stories260K, nothing written) or a Hugging Face model
 // folder (config.json + safetensors weights + tokenizer.json). Either way the caller gets the
 // parsed config, the params at Hugging Face's module paths and the tokenizer when there is one.
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { Params } from "../core/tree.ts";
 import { initEngine } from "../engine/index.ts";
-import { lmFromTensors, parseLmConfig, type LmConfig } from "../models/lm.ts";
+import { lmFromTensors, maxPositions, parseLmConfig, type LmConfig } from "../models/lm.ts";
 import { loadTokenizer, TOKENIZER_FILE, type TextTokenizer } from "../models/tokenizer.ts";
-import { loadCausalLM } from "./hf-checkpoint.ts";
+import { CONFIG_FILE, loadCausalLM } from "./hf-checkpoint.ts";
 import { loadStories260K, STORIES260K } from "./stories260k.ts";
 
 export interface LoadedLm {
@@ -47,4 +47,18 @@ export async function loadLm(model: string): Promise<LoadedLm> {
   const { config, params } = await loadCausalLM(model);
   const hasTokenizer = await stat(path.join(model, TOKENIZER_FILE)).then((s) => s.isFile(), () => false);
   return { name: model, config, params, tokenizer: hasTokenizer ? await loadTokenizer(model) : undefined };
+}
+
+/**
+ * The model's positions from its config.json alone (no weights read), so that a too long --seq-len is
+ * refused before anything runs; undefined when config.json cannot be read or parsed (loading the
+ * model then says what is wrong with it).
+ */
+export async function lmPositionsOf(model: string): Promise<number | undefined> {
+  try {
+    const json = isBundledLm(model) ? loadStories260K().config : (JSON.parse(await readFile(path.join(model, CONFIG_FILE), "utf8")) as unknown);
+    return maxPositions(parseLmConfig(json));
+  } catch {
+    return undefined;
+  }
 }

@@ -9,6 +9,8 @@ import { parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flag
 import { commandHelp } from "../help.ts";
 import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS } from "../encoder-flags.ts";
 import { writeRunConfig } from "../run-config.ts";
+import { wantsLm } from "../lm-flags.ts";
+import { lmFinetuneHelp, prepareLmFinetune } from "./finetune-lm.ts";
 
 const D = ENCODER_DEFAULTS;
 
@@ -125,16 +127,19 @@ async function runFinetune(c: FinetuneConfig): Promise<number> {
 
 export const finetune: Command = {
   name: "finetune",
-  summary: "LoRA-finetune a pretrained encoder on a classification task (vs a linear probe)",
+  summary: "LoRA-finetune a causal LM on text (--model stories260K|DIR) or the sentence encoder on a classification task",
   help: () =>
+    lmFinetuneHelp() +
+    "\n\nThe sentence encoder (--model use-lite):\n\n" +
     commandHelp(
-      "Usage: lorascope finetune --task sentiment|spam --lr <lr> [--init init-a] [options]",
+      "Usage: lorascope finetune --model use-lite --task sentiment|spam --lr <lr> [--init init-a] [options]",
       [
         "Trains LoRA factors on q/k/v/o_proj and fc1/fc2 of both layers plus a new head `classifier` (saved in full, PEFT modules_to_save), reports validation and test accuracy and loss next to a linear probe on the frozen encoder, and with --out writes a PEFT adapter directory, run.json and config.json (every setting, defaults filled in: `lorascope finetune --config OUT/config.json` reruns it). Progress goes to stderr.",
       ],
       FINETUNE_FLAGS,
     ),
   async prepare(argv) {
+    if (wantsLm(argv)) return prepareLmFinetune(argv);
     const c = await finetuneConfig(argv);
     return () => runFinetune(c);
   },
