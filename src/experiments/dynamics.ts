@@ -2,7 +2,8 @@
 // LMs) — the toy model's instrumentation (train/toy-trainer.ts) carried over. The recorder reads only
 // the LoRA taps of lora/linear.ts, so the model is a function the study passes in.
 //
-// On one fixed measuring batch, every few steps, each LoRA module reports RMS(Z_A) and RMS(Z_B) over the batch's real tokens and coordinates (Z_A = x·Aᵀ,
+// On one fixed measuring batch, every few steps, each LoRA module reports RMS(Z_A) and RMS(Z_B)
+// over the batch's real tokens and coordinates (Z_A = x·Aᵀ,
 // Z_B = Z_A·Bᵀ before the scaling s, as the `Tap` of lora/linear.ts sees them), and the one-interval
 // decomposition of ΔZ_B of Hayou, Ghosh & Yu (2024):
 //   δ¹ = ΔZ_A·B_{t−1}ᵀ,  δ² = Z_A^{t−1}·ΔBᵀ,  δ³ = ΔZ_A·ΔBᵀ      (ΔZ_B = δ¹ + δ² + δ³)

@@ -68,7 +68,13 @@ export function checkSeqLen(seqLen: number, cfg: LmConfig, model: string): void 
 
 /** Token sequences of `spec` for `lm` (a built-in corpus's `split`), cut to `seqLen`, the first `limit` kept. */
 export function lmSequences(lm: LoadedLm, spec: string, seqLen: number, split: SplitName, limit?: number): LmSequences {
-  const seqs = loadLmText(spec, { seqLen, vocabSize: lm.config.vocabSize, tokenizer: lm.tokenizer, split });
+  // A folder without tokenizer.json can still read pre-tokenized .jsonl; text says what is missing.
+  const tokenizer = lm.tokenizer ?? {
+    encode: (): number[] => {
+      throw new UserError(`${lm.name} has no tokenizer.json, so ${spec} cannot be tokenized; add the model's tokenizer.json or give a .jsonl file of {"input_ids": [...]} lines`);
+    },
+  };
+  const seqs = loadLmText(spec, { seqLen, vocabSize: lm.config.vocabSize, tokenizer, split });
   if (limit === undefined || limit >= seqs.sequences.length) return seqs;
   const sequences = seqs.sequences.slice(0, limit);
   return { ...seqs, sequences, tokens: sequences.reduce((n, s) => n + s.length, 0), description: `${seqs.description}, first ${limit} sequences` };
@@ -88,7 +94,9 @@ export interface EvaluateLmOptions {
  * `lorascope evaluate` for a causal LM: the model (and adapter: loadAdapter → injectLora with its
  * config → applyAdapter, which refuses an adapter whose modules or shapes this model lacks) on `data`.
  */
-export async function evaluateLm(o: EvaluateLmOptions): Promise<LmLoss & { readonly sequences: number; readonly description: string }> {
+export async function evaluateLm(
+  o: EvaluateLmOptions,
+): Promise<LmLoss & { readonly sequences: number; readonly description: string }> {
   const lm = await loadLm(o.model);
   checkSeqLen(o.seqLen, lm.config, o.model);
   const seqs = lmSequences(lm, o.data, o.seqLen, o.split, o.limit);
@@ -96,8 +104,13 @@ export async function evaluateLm(o: EvaluateLmOptions): Promise<LmLoss & { reado
   let ctx: Ctx | undefined;
   if (o.adapter !== undefined) {
     const loaded = await loadAdapter(o.adapter);
-    // The key only matters for random factors, which the adapter's tensors replace.
-    params = applyAdapter((await injectLora(prng.key(0), params, loaded.config)).params, loaded);
+    try {
+      // The key only matters for random factors, which the adapter's tensors replace.
+      params = applyAdapter((await injectLora(prng.key(0), params, loaded.config)).params, loaded);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      throw new UserError(`the adapter in ${o.adapter} does not fit ${o.model} (made for another model?): ${err.message}`);
+    }
     ctx = loraContext({ scaling: scaling(loaded.config) });
   }
   const ev = lossEvaluator(lm.config, ctx, o.batch, o.seqLen);

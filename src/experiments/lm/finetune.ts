@@ -45,7 +45,12 @@ export interface LmFinetuneResult {
   /** Modules that received an adapter. */
   readonly targets: readonly string[];
   readonly steps: number;
-  readonly train: { readonly description: string; readonly sequences: number; readonly tokens: number; readonly truncated: number };
+  readonly train: {
+    readonly description: string;
+    readonly sequences: number;
+    readonly tokens: number;
+    readonly truncated: number;
+  };
   /** --valid, or a built-in corpus's validation split; null for a file without --valid. */
   readonly validation: HeldOut | null;
   /** A built-in corpus's test split; null otherwise. */
@@ -78,7 +83,10 @@ export interface LmFinetuneOptions {
 
 const isCorpus = (spec: string): boolean => (BUILT_IN_CORPORA as readonly string[]).includes(spec);
 
-export async function runLmFinetune(partial: LmFinetuneSpec, options: LmFinetuneOptions = {}): Promise<LmFinetuneResult> {
+export async function runLmFinetune(
+  partial: LmFinetuneSpec,
+  options: LmFinetuneOptions = {},
+): Promise<LmFinetuneResult> {
   const spec = lmSpec(partial);
   const progress = options.progress ?? (() => {});
   const lm = await loadLm(spec.model);
@@ -142,7 +150,9 @@ export async function runLmFinetune(partial: LmFinetuneSpec, options: LmFinetune
       : undefined;
   const dynamics: ModuleDynamics[] = [];
   const measure = async (params: Params, step: number): Promise<void> => {
-    if (recorder !== undefined && dynamics.at(-1)?.step !== step) dynamics.push(...(await recorder.record(step, params)));
+    if (recorder !== undefined && dynamics.at(-1)?.step !== step) {
+      dynamics.push(...(await recorder.record(step, params)));
+    }
   };
   await measure(inj.params, 0);
 
@@ -206,7 +216,12 @@ export async function runLmFinetune(partial: LmFinetuneSpec, options: LmFinetune
     vocabSize: cfg.vocabSize,
     targets: inj.targets,
     steps: state.step,
-    train: { description: train.description, sequences: train.sequences.length, tokens: train.tokens, truncated: train.truncated },
+    train: {
+      description: train.description,
+      sequences: train.sequences.length,
+      tokens: train.tokens,
+      truncated: train.truncated,
+    },
     validation: held(valid, before.valid, after.valid),
     test: held(test, before.test, after.test),
     losses,
