@@ -10,6 +10,7 @@ import path from "node:path";
 import { UserError } from "../src/core/errors.ts";
 import { buildFolderAtomic } from "../src/io/atomic.ts";
 import { runLmFinetune } from "../src/experiments/lm/finetune.ts";
+import { readMetrics } from "../src/train/metrics.ts";
 import { LM_DEFAULTS, lmSpec, lmTargetModules } from "../src/experiments/lm/spec.ts";
 
 const TEXT = "Once upon a time, there was a little dog named Max. He liked to run in the sun with his red ball.\n";
@@ -46,7 +47,7 @@ test("init-a on stories260K: the held-out loss falls, step 0 has Z_B = 0 ≠ Z_A
   const out = path.join(dir, "run-a");
   const lines: string[] = [];
   const r = await runLmFinetune(
-    { ...tiny, init: "init-a", lr: 1e-2, dynamicsEvery: 2, ...{ r: 8, loraAlpha: 16, targetModules: [], seed: 0, warmupFraction: 0, weightDecay: 0 } },
+    lmSpec({ ...tiny, init: "init-a", lr: 1e-2, dynamicsEvery: 2, warmupFraction: 0 }),
     { outDir: out, extraFiles: new Map([["config.json", "{}\n"]]), progress: (l) => lines.push(l) },
   );
   assert.equal(r.diverged, false);
@@ -64,6 +65,7 @@ test("init-a on stories260K: the held-out loss falls, step 0 has Z_B = 0 ≠ Z_A
   assert.deepEqual([...new Set(r.dynamics.map((d) => d.step))], [0, 2, 4]);
 
   assert.deepEqual((await readdir(out)).sort(), ["adapter_config.json", "adapter_model.safetensors", "config.json", "metrics.jsonl", "run.json"]);
+  assert.equal(await readFile(path.join(out, "config.json"), "utf8"), "{}\n");
   const cfg = JSON.parse(await readFile(path.join(out, "adapter_config.json"), "utf8")) as Record<string, unknown>;
   assert.equal(cfg["task_type"], "CAUSAL_LM");
   assert.equal(cfg["base_model_name_or_path"], "stories260K");
@@ -71,15 +73,33 @@ test("init-a on stories260K: the held-out loss falls, step 0 has Z_B = 0 ≠ Z_A
   assert.deepEqual(cfg["target_modules"], ["q_proj", "v_proj"]);
   const weights = await readFile(path.join(out, "adapter_model.safetensors"));
   assert.ok(weights.includes(Buffer.from("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")));
-  const metrics = (await readFile(path.join(out, "metrics.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.equal(metrics.filter((m) => m["split"] === undefined).length, 4, "one line per step");
-  assert.deepEqual(metrics.filter((m) => m["split"] === "validation").map((m) => m["step"]), [0, 4]);
+  const metrics = readMetrics(path.join(out, "metrics.jsonl"));
+  assert.deepEqual(metrics.filter((m) => m["loss"] !== undefined).map((m) => m.step), [1, 2, 3, 4], "one line per step");
+  assert.deepEqual(metrics.filter((m) => m["valid"] !== undefined).map((m) => m.step), [0, 4]);
+  assert.deepEqual(metrics.filter((m) => m["dynamics"] !== undefined).map((m) => m.step), [0, 2, 4]);
 });
 
 test("init-b: step 0 has Z_A = Z_B = 0 (A = 0), and the same seed gives the same data order", { timeout: 300_000 }, async () => {
   const r = await runLmFinetune({ ...lmSpec({ ...tiny, init: "init-b", lr: 1e-3, steps: 1 }), dynamicsEvery: 1 });
   for (const d of r.dynamics.filter((x) => x.step === 0)) assert.ok(d.rmsZA === 0 && d.rmsZB === 0, d.module);
   assert.ok(r.dynamics.some((d) => d.step === 1 && d.rmsZA > 0), "A moves off zero after one step");
+});
+
+test("early stopping keeps the best adapter: its validation loss is the best evaluation's", { timeout: 300_000 }, async () => {
+  // A large rate makes the validation loss turn back up within a few steps, so patience 1 stops the run.
+  const out = path.join(dir, "run-early");
+  const r = await runLmFinetune(
+    lmSpec({ ...tiny, init: "init-a", lr: 0.3, steps: 12, evalEvery: 1, earlyStopPatience: 1, dynamicsEvery: 0 }),
+    { outDir: out },
+  );
+  const evals = readMetrics(path.join(out, "metrics.jsonl"))
+    .filter((m) => m.step > 0 && m["valid"] !== undefined)
+    .map((m) => (m["valid"] as { loss: number }).loss);
+  assert.equal(evals.length, r.steps, "one evaluation per step");
+  const v = r.validation;
+  assert.ok(v !== null && v.after !== null);
+  assert.ok(Math.abs(v.after.loss - Math.min(...evals)) < 1e-6, `kept ${v.after.loss}, evaluations ${evals.join(", ")}`);
+  if (r.stoppedEarly) assert.notEqual(v.after.loss, evals.at(-1), "the last evaluation was not the best");
 });
 
 test("a wild learning rate is an outcome (diverged or collapsed), not a crash", { timeout: 300_000 }, async () => {

@@ -2,9 +2,10 @@
 // --model: "use-lite" (or no --model) is the encoder, anything else — "stories260K" or a Hugging
 // Face folder — a causal LM. Defaults come from experiments/lm/spec.ts, which is free of engine imports.
 import { readFileSync } from "node:fs";
-import { ALL_LINEAR, LM_DEFAULTS } from "../experiments/lm/spec.ts";
+import { LM_DEFAULTS } from "../experiments/lm/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../lora/config.ts";
 import { CONFIG_FLAG } from "./encoder-flags.ts";
+import { trainFlags } from "./train-flags.ts";
 import type { FlagTable } from "./flags.ts";
 
 const D = LM_DEFAULTS;
@@ -31,14 +32,9 @@ export const LM_FINETUNE_FLAGS = {
   "seq-len": { kind: "int", help: "longest sequence in tokens (at most the model's positions)", min: 2, default: D.seqLen },
   rank: { kind: "int", help: "LoRA rank r", min: 1, default: D.r },
   alpha: { kind: "number", help: "lora_alpha", positive: true, default: D.loraAlpha },
-  "target-modules": {
-    kind: "list",
-    help: `modules to adapt, or ${ALL_LINEAR} (every linear but the head); default PEFT's per architecture: Llama q_proj,v_proj, GPT-2 c_attn`,
-    defaultText: "per architecture",
-  },
   seed: { kind: "int", help: "seed of the adapter and the batch order", min: 0, default: D.seed },
+  ...trainFlags({ targetModules: D.targetModules, weightDecay: D.weightDecay }),
   "warmup-fraction": { kind: "number", help: "share of the steps spent warming up linearly", min: 0, default: D.warmupFraction },
-  "weight-decay": { kind: "number", help: "AdamW weight decay", min: 0, default: D.weightDecay },
   "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, default: D.dynamicsEvery },
   "eval-limit": { kind: "int", help: "evaluate on the first this many sequences of each held-out set (default: all)", min: 1 },
   out: { kind: "string", short: "o", value: "dir", setting: false, help: "new or empty folder for the PEFT adapter, run.json, metrics.jsonl and config.json" },

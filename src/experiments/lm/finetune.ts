@@ -8,27 +8,31 @@
 // fold(root, "order"). The base model and the data do not depend on the seed, so runs that differ
 // only in `init` differ only in the adapter's starting point.
 import path from "node:path";
-import { writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import * as prng from "../../core/prng.ts";
-import { combine, type Params } from "../../core/tree.ts";
-import { disposeTree, np, type Tensor } from "../../engine/index.ts";
-import { buildFolderAtomic } from "../../io/atomic.ts";
+import { combine, flatten, getPath, setPath, type Params } from "../../core/tree.ts";
+import { disposeTree, np, read, tensor, type Tensor } from "../../engine/index.ts";
+import { checkEmptyOut, writeFileAtomic } from "../../io/atomic.ts";
+import { finiteJson } from "../../io/finite-json.ts";
 import { loadLm } from "../../io/lm-model.ts";
 import { saveAdapter } from "../../io/peft.ts";
 import { scaling, type LoraConfig } from "../../lora/config.ts";
 import { injectLora } from "../../lora/inject.ts";
 import { context as loraContext } from "../../lora/linear.ts";
 import { causalLmLoss, logits, type LmConfig } from "../../models/lm.ts";
-import { adamw, linearSchedule } from "../../optim/index.ts";
 import { BUILT_IN_CORPORA } from "../../data/lm-text.ts";
-import { makeBatch, padLengths, trainBatches } from "../../data/lm-batches.ts";
+import { makeBatch, padLengths, trainBatches, type LmBatch } from "../../data/lm-batches.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
+import { runLoop } from "../../train/loop.ts";
+import { METRICS_FILE, nullSink, openMetrics } from "../../train/metrics.ts";
+import { finetuneOptimizer, scheduleOf } from "../../train/optimizer.ts";
+import type { TrainState } from "../../train/trainer.ts";
 import { dynamicsRecorder, type ModuleDynamics } from "../dynamics.ts";
 import { batchTensors, checkSeqLen, lmSequences, lossEvaluator, PAD_ID, type LmLoss } from "./evaluate.ts";
 import { lmLoraConfig, lmSpec, type LmFinetuneSpec } from "./spec.ts";
 
 export const RUN_FILE = "run.json";
-export const METRICS_FILE = "metrics.jsonl";
+export { METRICS_FILE };
 
 /** A held-out set's loss before and after finetuning (`after` null when the run diverged). */
 export interface HeldOut {
@@ -45,6 +49,8 @@ export interface LmFinetuneResult {
   /** Modules that received an adapter. */
   readonly targets: readonly string[];
   readonly steps: number;
+  /** Early stopping ended the run (the adapter kept is the best evaluation's). */
+  readonly stoppedEarly: boolean;
   readonly train: {
     readonly description: string;
     readonly sequences: number;
@@ -74,7 +80,10 @@ export interface LmFinetuneResult {
 export type Progress = (line: string) => void;
 
 export interface LmFinetuneOptions {
-  /** Write the adapter, run.json and metrics.jsonl here, all or nothing (a new or empty folder). */
+  /**
+   * A new or empty folder for the adapter, run.json and metrics.jsonl (written as the run goes); the
+   * folder is made only once the model, the data and the adapter's targets have been checked.
+   */
   readonly outDir?: string;
   /** More files for the output folder (name → text), e.g. the CLI's config.json. */
   readonly extraFiles?: ReadonlyMap<string, string>;
@@ -122,14 +131,21 @@ export async function runLmFinetune(
   const batchOptions = { batchSize: spec.batch, padId: PAD_ID, lengths: padLengths(spec.seqLen) };
   const stepsPerEpoch = Math.ceil(train.sequences.length / spec.batch);
   const totalSteps = spec.steps ?? stepsPerEpoch * (spec.epochs ?? 1);
-  const warmupSteps = Math.floor(spec.warmupFraction * totalSteps);
+  const optimizerOptions = {
+    schedule: spec.schedule,
+    warmupSteps: spec.warmupSteps ?? Math.floor(spec.warmupFraction * totalSteps),
+    weightDecay: spec.weightDecay,
+    ...(spec.gradClip === undefined ? {} : { gradClip: spec.gradClip }),
+    ...(spec.loraplusLrRatio === undefined ? {} : { loraplusLrRatio: spec.loraplusLrRatio }),
+  };
+  const lrAt = scheduleOf(optimizerOptions, spec.lr, totalSteps);
   const trainer = createJitTrainer({
     loss: (p: Params, ids: Tensor, mask: Tensor) => {
       const { loss, count } = causalLmLoss(logits(p, ids.ref, cfg, ctx), ids, mask);
       count.dispose();
       return loss;
     },
-    optimizer: adamw({ lr: linearSchedule({ lr: spec.lr, warmupSteps, totalSteps }), weightDecay: spec.weightDecay }),
+    optimizer: finetuneOptimizer(optimizerOptions, spec.lr, totalSteps),
     trainable: inj.trainable,
   });
 
@@ -148,59 +164,97 @@ export async function runLmFinetune(
           scaling(lora),
         )
       : undefined;
+
+  // From here on the run writes into --out: metrics.jsonl as it goes, config.json first, so that a
+  // folder of a run killed midway says what it was. Bad input was all refused above.
+  if (options.outDir !== undefined) {
+    await checkEmptyOut(options.outDir);
+    await mkdir(options.outDir, { recursive: true });
+    for (const [name, text] of options.extraFiles ?? []) await writeFileAtomic(path.join(options.outDir, name), text);
+  }
+  const sink = options.outDir === undefined ? nullSink : openMetrics(options.outDir);
   const dynamics: ModuleDynamics[] = [];
   const measure = async (params: Params, step: number): Promise<void> => {
-    if (recorder !== undefined && dynamics.at(-1)?.step !== step) {
-      dynamics.push(...(await recorder.record(step, params)));
-    }
+    if (recorder === undefined || dynamics.at(-1)?.step === step) return;
+    const rows = await recorder.record(step, params);
+    dynamics.push(...rows);
+    sink.write({ step, dynamics: rows });
   };
+  sink.write({
+    step: 0,
+    ...(before.valid === undefined ? {} : { valid: before.valid }),
+    ...(before.test === undefined ? {} : { test: before.test }),
+  });
   await measure(inj.params, 0);
 
-  const metrics: string[] = [];
-  const metric = (m: Record<string, unknown>): void => void metrics.push(JSON.stringify(m));
-  for (const [split, l] of [["validation", before.valid], ["test", before.test]] as const) {
-    if (l !== undefined) metric({ step: 0, split, ...l });
-  }
-  let state = trainer.init(inj.params);
-  const losses: number[] = [];
-  let diverged = false;
+  // Batch `step` of the run is batch step mod stepsPerEpoch of epoch ⌊step / stepsPerEpoch⌋, each
+  // epoch in the order permutation(fold(order key, epoch)): a function of the step number alone.
+  let epochBatches: { epoch: number; batches: LmBatch[] } | undefined;
+  const batchAt = (step: number): LmBatch => {
+    const epoch = Math.floor(step / stepsPerEpoch);
+    if (epochBatches?.epoch !== epoch) {
+      epochBatches = { epoch, batches: trainBatches(prng.fold(root, "order"), epoch, train.sequences, batchOptions) };
+    }
+    return epochBatches.batches[step % stepsPerEpoch] as LmBatch;
+  };
   let tokens = 0;
   let measuring = 0;
   const t0 = performance.now();
   const every = Math.max(1, Math.min(25, Math.ceil(totalSteps / 20)));
-  training: for (let epoch = 0; ; epoch++) {
-    for (const b of trainBatches(prng.fold(root, "order"), epoch, train.sequences, batchOptions)) {
-      if (state.step >= totalSteps) break training;
-      const out = await trainer.step(state, ...batchTensors(b));
-      state = out.state;
-      losses.push(out.loss);
-      tokens += b.predicted;
-      metric({ step: state.step, epoch, loss: out.loss, tokens: b.predicted });
-      if (!Number.isFinite(out.loss)) {
-        diverged = true;
-        progress(`diverged: loss ${out.loss} at step ${state.step}`);
-        break training;
-      }
-      if (spec.dynamicsEvery > 0 && state.step % spec.dynamicsEvery === 0) {
-        const t = performance.now();
-        await measure(combine(state.trainable, state.frozen), state.step);
-        measuring += performance.now() - t;
-      }
-      if (state.step % every === 0 || state.step === totalSteps) {
-        const secs = (performance.now() - t0 - measuring) / 1000;
-        progress(`step ${state.step}/${totalSteps} epoch ${epoch + 1} loss ${out.loss.toFixed(4)} (${(tokens / secs).toFixed(0)} tokens/s)`);
-      }
-    }
-  }
+  let best: Map<string, Float32Array> | undefined;
+  const loop = await runLoop<TrainState>(
+    {
+      totalSteps,
+      step: async (state, step) => {
+        const b = batchAt(step);
+        tokens += b.predicted;
+        const out = await trainer.stepWithNorm(state, ...batchTensors(b));
+        return { ...out, lr: lrAt(step) as number };
+      },
+      ...(valid === undefined
+        ? {}
+        : {
+            evaluate: async (state: TrainState): Promise<Record<string, number>> => {
+              const l = await evaluator.evaluate(combine(state.trainable, state.frozen), valid.sequences);
+              return { loss: l.loss, perplexity: l.perplexity, tokens: l.tokens };
+            },
+          }),
+      evalEvery: spec.evalEvery ?? 0,
+      watch: { key: "loss", mode: "min" },
+      ...(spec.earlyStopPatience === undefined ? {} : { patience: spec.earlyStopPatience }),
+      // With early stopping the adapter kept is the best one (HF load_best_model_at_end).
+      ...(spec.earlyStopPatience === undefined
+        ? {}
+        : { onBest: async (state: TrainState) => void (best = await hostCopy(state.trainable)) }),
+      afterStep: async (state, out, step) => {
+        if (spec.dynamicsEvery > 0 && step % spec.dynamicsEvery === 0) {
+          const t = performance.now();
+          await measure(combine(state.trainable, state.frozen), step);
+          measuring += performance.now() - t;
+        }
+        if (step % every === 0 || step === totalSteps) {
+          const secs = (performance.now() - t0 - measuring) / 1000;
+          progress(`step ${step}/${totalSteps} loss ${out.loss.toFixed(4)} lr ${out.lr.toExponential(2)} (${(tokens / secs).toFixed(0)} tokens/s)`);
+        }
+      },
+      sink,
+    },
+    trainer.init(inj.params),
+  );
+  const { diverged, losses } = loop;
+  if (diverged) progress(`diverged: loss ${losses.at(-1)} at step ${loop.steps}`);
+  if (loop.stoppedEarly) progress(`stopped early at step ${loop.steps}: the best validation loss was at step ${loop.bestStep}`);
   const tokensPerSecond = tokens / ((performance.now() - t0 - measuring) / 1000);
-  const params = trainer.params(state);
+  let params = trainer.params(loop.state);
+  if (best !== undefined && loop.bestStep !== loop.steps) params = restore(params, best);
   const after = diverged ? {} : await heldOut(params);
-  if (!diverged) await measure(params, state.step);
+  if (!diverged) await measure(params, loop.steps);
   evaluator.dispose();
-  if (valid !== undefined && !diverged) progress(`after: validation ${fmt(after.valid)}${test === undefined ? "" : `; test ${fmt(after.test)}`}`);
-  for (const [split, l] of [["validation", after.valid], ["test", after.test]] as const) {
-    if (l !== undefined) metric({ step: state.step, split, ...l });
+  if (valid !== undefined && !diverged) {
+    progress(`after: validation ${fmt(after.valid)}${test === undefined ? "" : `; test ${fmt(after.test)}`}`);
   }
+  if (after.test !== undefined) sink.write({ step: loop.steps, test: after.test });
+  sink.close();
   const uniform = Math.log(cfg.vocabSize);
   const tail = losses.slice(-10);
   const finalLoss = after.valid?.loss ?? tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
@@ -215,7 +269,8 @@ export async function runLmFinetune(
     modelType: cfg.modelType,
     vocabSize: cfg.vocabSize,
     targets: inj.targets,
-    steps: state.step,
+    steps: loop.steps,
+    stoppedEarly: loop.stoppedEarly,
     train: {
       description: train.description,
       sequences: train.sequences.length,
@@ -238,14 +293,28 @@ export async function runLmFinetune(
       // GPT-2's Conv1D stores [in, out]; the factors are the same as for a Linear (models/gpt2.ts).
       ...(cfg.modelType === "gpt2" ? { fan_in_fan_out: true } : {}),
     };
-    await buildFolderAtomic(options.outDir, async (dir) => {
-      await saveAdapter(dir, params, lora, meta);
-      await writeFile(path.join(dir, RUN_FILE), JSON.stringify({ model: spec.model, ...result }) + "\n");
-      await writeFile(path.join(dir, METRICS_FILE), metrics.join("\n") + "\n");
-      for (const [name, text] of options.extraFiles ?? []) await writeFile(path.join(dir, name), text);
-    });
+    await saveAdapter(options.outDir, params, lora, meta);
+    await writeFileAtomic(path.join(options.outDir, RUN_FILE), finiteJson({ model: spec.model, ...result }) + "\n");
     progress(`saved the adapter, ${RUN_FILE} and ${METRICS_FILE} in ${options.outDir}`);
   }
   disposeTree(params);
   return result;
+}
+
+/** Host copies of the trainable leaves (borrowed), by path. */
+async function hostCopy(trainable: Params): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [p, t] of flatten(trainable)) out.set(p, Float32Array.from(await read(t)));
+  return out;
+}
+
+/** `params` with the saved leaves put back (the replaced tensors are disposed). Consumes `params`. */
+function restore(params: Params, saved: ReadonlyMap<string, Float32Array>): Params {
+  let out = params;
+  for (const [p, data] of saved) {
+    const old = getPath(out, p) as Tensor;
+    out = setPath(out, p, tensor(data, old.shape));
+    old.dispose();
+  }
+  return out;
 }

@@ -3,6 +3,8 @@
 // Free of engine imports, so the CLI's flag table can read its defaults at load time.
 import { UserError, check } from "../../core/errors.ts";
 import { INIT_SCHEMES, loraConfig, type InitScheme, type LoraConfig } from "../../lora/config.ts";
+import { BUILT_IN_CORPORA } from "../../data/lm-text.ts";
+import { checkOptimizerOptions, type ScheduleName } from "../../train/options.ts";
 
 /** `--target-modules all-linear`: every linear layer but the output head (PEFT's "all-linear"). */
 export const ALL_LINEAR = "all-linear";
@@ -47,9 +49,23 @@ export interface LmFinetuneSpec {
   /** Module names (PEFT target_modules), or ["all-linear"]; empty: the architecture's default. */
   readonly targetModules: readonly string[];
   readonly seed: number;
+  /** rsLoRA: scaling lora_alpha/√r instead of lora_alpha/r. */
+  readonly useRslora: boolean;
+  /** Learning-rate schedule after warmup (train/optimizer.ts). */
+  readonly schedule: ScheduleName;
   /** Share of the steps spent warming up linearly (HF get_linear_schedule_with_warmup). */
   readonly warmupFraction: number;
+  /** Steps of warmup; overrides warmupFraction. */
+  readonly warmupSteps?: number;
   readonly weightDecay: number;
+  /** Clip the global gradient norm to this; absent: no clipping. */
+  readonly gradClip?: number;
+  /** LoRA+: η_B / η_A; absent: one rate. */
+  readonly loraplusLrRatio?: number;
+  /** Evaluate the validation loss every this many steps (absent: only after the last step). */
+  readonly evalEvery?: number;
+  /** Stop after this many evaluations without a lower validation loss (absent: never). */
+  readonly earlyStopPatience?: number;
   /** Measure the per-module dynamics every this many steps; 0: never. */
   readonly dynamicsEvery: number;
   /** Evaluate on at most this many sequences of each held-out set (its first ones). */
@@ -63,6 +79,8 @@ export const LM_DEFAULTS: Omit<LmFinetuneSpec, "model" | "data" | "init" | "lr">
   loraAlpha: 16,
   targetModules: [],
   seed: 0,
+  useRslora: false,
+  schedule: "linear",
   warmupFraction: 0.05,
   weightDecay: 0,
   dynamicsEvery: 25,
@@ -76,14 +94,28 @@ export function lmTargetModules(spec: Pick<LmFinetuneSpec, "targetModules">, arc
 }
 
 /** The adapter of a finetune: PEFT's LoraConfig over the run's target modules. */
-export function lmLoraConfig(spec: Pick<LmFinetuneSpec, "r" | "loraAlpha" | "init" | "targetModules">, arch: LmArchitecture): LoraConfig {
+export function lmLoraConfig(
+  spec: Pick<LmFinetuneSpec, "r" | "loraAlpha" | "init" | "targetModules" | "useRslora">,
+  arch: LmArchitecture,
+): LoraConfig {
   return loraConfig({
     r: spec.r,
     lora_alpha: spec.loraAlpha,
+    use_rslora: spec.useRslora,
     init_lora_weights: spec.init,
     target_modules: lmTargetModules(spec, arch),
   });
 }
+
+const isCorpus = (spec: string): boolean => (BUILT_IN_CORPORA as readonly string[]).includes(spec);
+
+/** The held-out text of a run: --valid, else a built-in corpus's own validation split, else none. */
+export function validationOf(spec: Pick<LmFinetuneSpec, "valid" | "data">): string | undefined {
+  return spec.valid ?? (isCorpus(spec.data) ? spec.data : undefined);
+}
+
+/** A built-in corpus has a test split too. */
+export const hasTestSplit = (spec: Pick<LmFinetuneSpec, "data">): boolean => isCorpus(spec.data);
 
 function posInt(name: string, v: number | undefined): void {
   if (v !== undefined) check(Number.isInteger(v) && v > 0, `${name} must be a positive integer, got ${v}`);
@@ -119,6 +151,18 @@ export function lmSpec(
   if (s.targetModules.includes(ALL_LINEAR) && s.targetModules.length > 1) {
     throw new UserError(`target modules "${ALL_LINEAR}" stands alone; got ${s.targetModules.join(",")}`);
   }
+  posInt("evalEvery", s.evalEvery);
+  posInt("earlyStopPatience", s.earlyStopPatience);
+  if (s.earlyStopPatience !== undefined && validationOf(s) === undefined) {
+    throw new UserError("early stopping watches the validation loss: give --valid (or a built-in corpus as --data)");
+  }
+  checkOptimizerOptions({
+    schedule: s.schedule,
+    warmupSteps: s.warmupSteps ?? 0,
+    weightDecay: s.weightDecay,
+    ...(s.gradClip === undefined ? {} : { gradClip: s.gradClip }),
+    ...(s.loraplusLrRatio === undefined ? {} : { loraplusLrRatio: s.loraplusLrRatio }),
+  });
   lmLoraConfig(s, "llama"); // r, loraAlpha and init, checked by the PEFT config's own rules
   return s;
 }
