@@ -89,7 +89,7 @@ export {
   convertLlama2c,
   writeHfLlama,
   type HfLlamaModel,
-  type LlamaConfig,
+  type LlamaConfigJson,
 } from "./io/index.ts";
 export { loadTokenizer, tokenizerFromJson, type TextTokenizer } from "./models/tokenizer.ts";
 

@@ -96,16 +96,29 @@ export async function checkEmptyOut(out: string): Promise<void> {
 }
 
 /**
- * Write `files` as the folder `out`, all or nothing: into `.<name>.<pid>.<hex>.tmp` beside it, each
- * file flushed, then one rename (which replaces an empty `out`). `out` must not exist or be empty.
+ * Build the folder `out` all or nothing: `fill` writes into `.<name>.<pid>.<hex>.tmp` beside it, then
+ * one rename (which replaces an empty `out`) publishes it; if `fill` throws, the temporary folder is
+ * removed and `out` is untouched. `out` must not exist or be empty.
  */
-export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, Uint8Array | string>): Promise<void> {
+export async function buildFolderAtomic(out: string, fill: (tmp: string) => Promise<void>): Promise<void> {
   await checkEmptyOut(out);
   const parent = path.dirname(path.resolve(out));
   await mkdir(parent, { recursive: true });
   const tmp = path.join(parent, `.${path.basename(path.resolve(out))}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   await mkdir(tmp);
   try {
+    await fill(tmp);
+    await checkEmptyOut(out); // again: something may have appeared while the files were written
+    await rename(tmp, out);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw withPath(err, out);
+  }
+}
+
+/** Write `files` (name → bytes) as the folder `out`, all or nothing (buildFolderAtomic), each file flushed. */
+export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, Uint8Array | string>): Promise<void> {
+  await buildFolderAtomic(out, async (tmp) => {
     for (const [name, data] of files) {
       const fh = await open(path.join(tmp, name), "wx");
       try {
@@ -115,10 +128,5 @@ export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, 
         await fh.close();
       }
     }
-    await checkEmptyOut(out); // again: something may have appeared while the files were written
-    await rename(tmp, out);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw withPath(err, out);
-  }
+  });
 }

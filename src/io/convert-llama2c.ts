@@ -6,15 +6,16 @@
 import { readFile } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import { writeFolderAtomic } from "./atomic.ts";
+import type { HostF32 } from "../models/lm-tensors.ts";
 import { tokenizerFromJson, type TextTokenizer } from "../models/tokenizer.ts";
-import { readLlama2cCheckpoint, type F32Tensor, type LlamaConfig } from "./llama2c.ts";
+import { readLlama2cCheckpoint, type LlamaConfigJson } from "./llama2c.ts";
 import { llama2cTokenizerConfig, llama2cTokenizerJson, readLlama2cTokenizer, type TokenizerJson } from "./llama2c-tokenizer.ts";
 import { encodeSafetensors } from "./safetensors.ts";
 
 export interface HfLlamaModel {
-  readonly config: LlamaConfig;
+  readonly config: LlamaConfigJson;
   /** HF parameter name → float32 tensor, [out, in] layout, q/k rows in HF's rotate-half order. */
-  readonly tensors: ReadonlyMap<string, F32Tensor>;
+  readonly tensors: ReadonlyMap<string, HostF32>;
   readonly tokenizerJson: TokenizerJson;
   readonly tokenizerConfig: Record<string, unknown>;
   readonly generationConfig: Record<string, unknown>;

@@ -45,8 +45,7 @@ export {
   interleavedToHalves,
   llamaConfigFromHeader,
   llamaTensorNames,
-  type LlamaConfig,
-  type F32Tensor,
+  type LlamaConfigJson,
   type Llama2cHeader,
   type Llama2cModel,
 } from "./llama2c.ts";

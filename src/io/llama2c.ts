@@ -11,9 +11,13 @@
 //   wcls [V, dim] only when untied.
 // with kvDim = n_kv_heads · headDim and headDim = dim / n_heads. w1/w2/w3 are HF's gate/down/up_proj.
 import { UserError } from "../core/errors.ts";
+import type { HostF32 } from "../models/lm-tensors.ts";
 
-/** What a Llama `config.json` says, for a converted llama2.c checkpoint. */
-export interface LlamaConfig {
+/**
+ * The config.json object a converted llama2.c checkpoint is written with (the file's own field names);
+ * models/llama.ts `parseConfig` reads it into the model's `LlamaConfig`.
+ */
+export interface LlamaConfigJson {
   readonly architectures: readonly string[];
   readonly model_type: "llama";
   readonly hidden_size: number;
@@ -37,12 +41,6 @@ export interface LlamaConfig {
   readonly torch_dtype: "float32";
 }
 
-/** A float32 tensor on the host, row-major. */
-export interface F32Tensor {
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
-
 export interface Llama2cHeader {
   readonly dim: number;
   readonly hiddenDim: number;
@@ -57,9 +55,9 @@ export interface Llama2cHeader {
 
 export interface Llama2cModel {
   readonly header: Llama2cHeader;
-  readonly config: LlamaConfig;
+  readonly config: LlamaConfigJson;
   /** HF parameter name → tensor, in the order of `llamaTensorNames(config)`. */
-  readonly tensors: ReadonlyMap<string, F32Tensor>;
+  readonly tensors: ReadonlyMap<string, HostF32>;
 }
 
 const HEADER_BYTES = 28;
@@ -151,7 +149,7 @@ export function interleavedToHalves(w: Float32Array, nHeads: number, headDim: nu
 }
 
 /** The config.json object of the converted checkpoint (bos/eos are llama2.c's fixed ids 1 and 2). */
-export function llamaConfigFromHeader(h: Llama2cHeader): LlamaConfig {
+export function llamaConfigFromHeader(h: Llama2cHeader): LlamaConfigJson {
   return {
     architectures: ["LlamaForCausalLM"],
     model_type: "llama",
@@ -178,7 +176,7 @@ export function llamaConfigFromHeader(h: Llama2cHeader): LlamaConfig {
 }
 
 /** HF tensor names of a Llama model, in file order of a llama2.c checkpoint's layers. */
-export function llamaTensorNames(c: Pick<LlamaConfig, "num_hidden_layers" | "tie_word_embeddings">): string[] {
+export function llamaTensorNames(c: Pick<LlamaConfigJson, "num_hidden_layers" | "tie_word_embeddings">): string[] {
   const names = ["model.embed_tokens.weight"];
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}.`;
@@ -227,7 +225,7 @@ export function readLlama2cCheckpoint(bytes: Uint8Array, source: string): Llama2
 
   const layer = (stack: Float32Array, l: number, rows: number, cols: number): Float32Array =>
     stack.slice(l * rows * cols, (l + 1) * rows * cols);
-  const tensors = new Map<string, F32Tensor>();
+  const tensors = new Map<string, HostF32>();
   tensors.set("model.embed_tokens.weight", { shape: [h.vocabSize, h.dim], data: embed.slice() });
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}.`;

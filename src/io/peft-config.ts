@@ -26,6 +26,11 @@ const PEFT_INIT: Record<InitScheme, boolean | string> = {
 export interface AdapterMeta {
   readonly base_model_name_or_path?: string;
   readonly task_type?: string;
+  /**
+   * The base layers store weights [in, out] (GPT-2's Conv1D). Only the base weight is transposed by
+   * PEFT; lora_A [r, in] and lora_B [out, r] are as for a Linear layer.
+   */
+  readonly fan_in_fan_out?: boolean;
 }
 
 /** The adapter_config.json object for `config`, with PEFT's defaults for every other field. */
@@ -38,7 +43,7 @@ export function peftConfigJson(config: LoraConfig, meta: AdapterMeta = {}): Reco
     base_model_name_or_path: meta.base_model_name_or_path ?? null,
     bias: config.bias,
     exclude_modules: null,
-    fan_in_fan_out: false,
+    fan_in_fan_out: meta.fan_in_fan_out ?? false,
     inference_mode: true,
     init_lora_weights: PEFT_INIT[config.init_lora_weights],
     layer_replication: null,
@@ -164,5 +169,6 @@ export function parsePeftConfig(
   const meta: { -readonly [K in keyof AdapterMeta]?: AdapterMeta[K] } = {};
   if (typeof raw["base_model_name_or_path"] === "string") meta.base_model_name_or_path = raw["base_model_name_or_path"];
   if (typeof raw["task_type"] === "string") meta.task_type = raw["task_type"];
+  if (raw["fan_in_fan_out"] === true) meta.fan_in_fan_out = true;
   return { config, meta };
 }

@@ -120,6 +120,7 @@ export async function saveAdapter(
   const meta: AdapterMeta = {
     ...(opts.base_model_name_or_path === undefined ? {} : { base_model_name_or_path: opts.base_model_name_or_path }),
     ...(opts.task_type === undefined ? {} : { task_type: opts.task_type }),
+    ...(opts.fan_in_fan_out === undefined ? {} : { fan_in_fan_out: opts.fan_in_fan_out }),
   };
   await writeFileAtomic(path.join(dir, ADAPTER_CONFIG), JSON.stringify(peftConfigJson(config, meta), null, 2) + "\n");
 }

@@ -11,6 +11,8 @@ import type { Command } from "../command.ts";
 import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
+import { wantsLm } from "../lm-flags.ts";
+import { lmEvaluateHelp, prepareLmEvaluate } from "./evaluate-lm.ts";
 
 export const EVALUATE_FLAGS = {
   ...MODEL_TASK_FLAGS,
@@ -111,14 +113,17 @@ async function checkAdapterMatchesRun(dir: string, spec: SavedRun["spec"]): Prom
 
 export const evaluate: Command = {
   name: "evaluate",
-  summary: "evaluate a saved adapter on its run's test split and check its predictions",
+  summary: "a causal LM's loss and perplexity on text (with an adapter), or an encoder adapter's test predictions",
   help: () =>
+    lmEvaluateHelp() +
+    "\n\nThe sentence encoder (--model use-lite):\n\n" +
     commandHelp(
-      "Usage: lorascope evaluate (--task sentiment|spam | --data DIR) --adapter DIR [--json]",
+      "Usage: lorascope evaluate [--model use-lite] (--task sentiment|spam | --data DIR) --adapter DIR [--json]",
       ["Loads the adapter into a fresh model and evaluates it on the test split of the run that made it (seed and --eval-limit from DIR/run.json); exits 1 when its predictions differ from the saved ones."],
       EVALUATE_FLAGS,
     ),
   async prepare(argv) {
+    if (wantsLm(argv)) return prepareLmEvaluate(argv);
     const { values: v, positional } = await parseFlags(EVALUATE_FLAGS, argv);
     if (positional.length > 0) throw new UserError(`evaluate takes only flags, got "${positional[0] as string}"`);
     const dir = v.adapter;

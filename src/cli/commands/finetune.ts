@@ -19,6 +19,8 @@ import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encode
 import { CONFIG_FILE, writeRunConfig } from "../run-config.ts";
 import { CHECKPOINT_FLAG, trainFlags, trainOptions } from "../train-flags.ts";
 import { guardOutDir } from "../../io/out-dir.ts";
+import { wantsLm } from "../lm-flags.ts";
+import { lmFinetuneHelp, prepareLmFinetune } from "./finetune-lm.ts";
 
 const D = ENCODER_DEFAULTS;
 
@@ -166,16 +168,19 @@ async function runFinetune(c: FinetuneConfig): Promise<number> {
 
 export const finetune: Command = {
   name: "finetune",
-  summary: "LoRA-finetune a pretrained encoder on a classification task (vs a linear probe)",
+  summary: "LoRA-finetune a causal LM on text (--model stories260K|DIR) or the sentence encoder on a classification task",
   help: () =>
+    lmFinetuneHelp() +
+    "\n\nThe sentence encoder (--model use-lite):\n\n" +
     commandHelp(
-      "Usage: lorascope finetune (--task sentiment|spam | --data DIR) --lr <lr> [--init init-a] [options]\n       lorascope finetune --resume OUT",
+      "Usage: lorascope finetune [--model use-lite] (--task sentiment|spam | --data DIR) --lr <lr> [--init init-a] [options]\n       lorascope finetune --resume OUT",
       [
         "Trains LoRA factors on q/k/v/o_proj and fc1/fc2 of both layers plus a new head `classifier` (saved in full, PEFT modules_to_save), reports validation and test accuracy and loss next to a linear probe on the frozen encoder, and with --out writes a PEFT adapter directory, run.json and config.json (every setting, defaults filled in: `lorascope finetune --config OUT/config.json` reruns it). OUT/metrics.jsonl gets a line per step (loss, lr, gradNorm), per validation (every --eval-every steps) and per dynamics measurement. A run longer than a minute, or any run with --checkpoint-every, keeps OUT/checkpoint; `lorascope finetune --resume OUT` continues it to the result the uninterrupted run would have had. With --early-stop-patience the saved adapter is the one with the lowest validation loss. Progress goes to stderr.",
       ],
       FINETUNE_FLAGS,
     ),
   async prepare(argv) {
+    if (wantsLm(argv)) return prepareLmFinetune(argv);
     const c = await finetuneConfig(argv);
     if (c.out !== undefined) await guardOutDir(c.out, { mode: "fill", command: "finetune" });
     return () => runFinetune(c);

@@ -1,0 +1,127 @@
+// `lorascope finetune --model stories260K|DIR --data F --init init-a --lr 1e-3 ...`: LoRA-finetune a
+// causal language model on text and report held-out loss and perplexity before and after. The engine
+// and the model are imported inside the run, never at load time (command.ts).
+import { UserError } from "../../core/errors.ts";
+import type { LmFinetuneSpec } from "../../experiments/lm/spec.ts";
+import { LM_FINETUNE_FLAGS } from "../lm-flags.ts";
+import { parseFlags, settingsOf, type FlagValues } from "../flags.ts";
+import { commandHelp } from "../help.ts";
+import { trainOptions } from "../train-flags.ts";
+import { CONFIG_FILE } from "../run-config.ts";
+
+export interface LmFinetuneConfig {
+  readonly spec: LmFinetuneSpec;
+  readonly out: string | undefined;
+  readonly json: boolean;
+  /** The resolved settings, as config.json holds them. */
+  readonly settings: Record<string, unknown>;
+}
+
+function lmFinetuneSpec(v: FlagValues<typeof LM_FINETUNE_FLAGS>): LmFinetuneSpec {
+  const { dropout: _refusedAbove, ...shared } = trainOptions(v);
+  return {
+    model: v.model,
+    data: v.data,
+    init: v.init,
+    lr: v.lr,
+    batch: v.batch,
+    seqLen: v["seq-len"],
+    r: v.rank,
+    loraAlpha: v.alpha,
+    seed: v.seed,
+    warmupFraction: v["warmup-fraction"],
+    ...shared,
+    dynamicsEvery: v["dynamics-every"],
+    ...(v.valid === undefined ? {} : { valid: v.valid }),
+    ...(v.steps === undefined ? {} : { steps: v.steps }),
+    ...(v.epochs === undefined ? {} : { epochs: v.epochs }),
+    ...(v["eval-limit"] === undefined ? {} : { evalLimit: v["eval-limit"] }),
+  };
+}
+
+/** argv (and a --config file) → config; every usage error is found here (exit 2). */
+export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinetuneConfig> {
+  const { values: v, positional } = await parseFlags(LM_FINETUNE_FLAGS, argv);
+  if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
+  if (v.steps !== undefined && v.epochs !== undefined) throw new UserError("give --steps or --epochs, not both");
+  if (v.dropout > 0) {
+    throw new UserError("--dropout is not implemented for language models yet (the jitted step has no per-step dropout key); leave it at 0");
+  }
+  if (v["warmup-fraction"] >= 1) throw new UserError(`--warmup-fraction must be below 1, got ${v["warmup-fraction"]}`);
+  const { lmSpec } = await import("../../experiments/lm/spec.ts");
+  const spec = lmSpec(lmFinetuneSpec(v));
+  await checkModelAndOut(spec.model, spec.seqLen, v.out);
+  return { spec, out: v.out, json: v.json, settings: settingsOf(LM_FINETUNE_FLAGS, v) };
+}
+
+/** --model names something loadable, --seq-len fits its positions, --out is new or empty. */
+export async function checkModelAndOut(model: string, seqLen: number, out: string | undefined): Promise<void> {
+  const { checkLmName, lmPositionsOf } = await import("../../io/lm-model.ts");
+  await checkLmName(model);
+  const positions = await lmPositionsOf(model);
+  if (positions !== undefined && seqLen > positions) {
+    throw new UserError(`--seq-len ${seqLen} is more than ${model}'s ${positions} positions; give at most ${positions}`);
+  }
+  if (out !== undefined) {
+    const { checkEmptyOut } = await import("../../io/atomic.ts");
+    await checkEmptyOut(out);
+  }
+}
+
+const num = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+async function runLmFinetuneCommand(c: LmFinetuneConfig): Promise<number> {
+  const { runLmFinetune } = await import("../../experiments/lm/finetune.ts");
+  const r = await runLmFinetune(c.spec, {
+    ...(c.out === undefined ? {} : { outDir: c.out }),
+    extraFiles: new Map([[CONFIG_FILE, JSON.stringify(c.settings, null, 2) + "\n"]]),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  const summary = {
+    model: r.spec.model,
+    modelType: r.modelType,
+    init: r.spec.init,
+    lr: r.spec.lr,
+    steps: r.steps,
+    targets: r.targets.length,
+    train: r.train,
+    validation: r.validation,
+    test: r.test,
+    finalTrainLoss: r.losses.at(-1) ?? null,
+    tokensPerSecond: r.tokensPerSecond,
+    peakRssMiB: r.peakRssMiB,
+    diverged: r.diverged,
+    collapsed: r.collapsed,
+  };
+  if (c.json) {
+    process.stdout.write(JSON.stringify(summary) + "\n");
+    return 0;
+  }
+  const outcome = r.diverged ? "DIVERGED" : r.collapsed ? "COLLAPSED (loss above the uniform distribution's ln V)" : "finished";
+  const lines = [
+    `${r.spec.model}, ${r.spec.init}, lr ${r.spec.lr}, ${r.steps} steps: ${outcome} (${r.tokensPerSecond.toFixed(0)} tokens/s, peak memory ${r.peakRssMiB.toFixed(0)} MiB)`,
+  ];
+  for (const [name, h] of [["validation", r.validation], ["test", r.test]] as const) {
+    if (h === null) continue;
+    const after = h.after === null ? "–" : `${num(h.after.loss)} (perplexity ${num(h.after.perplexity, 2)})`;
+    lines.push(`${name.padEnd(10)} loss ${num(h.before.loss)} (perplexity ${num(h.before.perplexity, 2)}) → ${after} on ${h.before.tokens} tokens`);
+  }
+  if (r.validation === null) lines.push(`final training loss ${num(r.losses.at(-1) ?? NaN)} (no held-out set: give --valid)`);
+  process.stdout.write(lines.join("\n") + "\n");
+  return 0;
+}
+
+export function lmFinetuneHelp(): string {
+  return commandHelp(
+    "Usage: lorascope finetune --model stories260K|DIR --data F|sotu|brown[:genre] --lr <lr> [--init init-a] [--steps N|--epochs N] [options]",
+    [
+      "Trains LoRA factors of a causal language model (Llama or GPT-2) with AdamW and the causal-LM loss (mean over predicted tokens), reports held-out loss and perplexity before and after (a built-in corpus: its validation and test splits), the per-module dynamics, and with --out writes a PEFT adapter (task_type CAUSAL_LM), run.json, metrics.jsonl and config.json, all or nothing. Progress, with tokens/s, goes to stderr.",
+    ],
+    LM_FINETUNE_FLAGS,
+  );
+}
+
+export async function prepareLmFinetune(argv: readonly string[]): Promise<() => Promise<number>> {
+  const c = await lmFinetuneConfig(argv);
+  return () => runLmFinetuneCommand(c);
+}

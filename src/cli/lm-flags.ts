@@ -1,0 +1,82 @@
+// The language-model forms of `finetune` and `evaluate`, told from the sentence-encoder forms by
+// --model: "use-lite" (or no --model) is the encoder, anything else — "stories260K" or a Hugging
+// Face folder — a causal LM. Defaults come from experiments/lm/spec.ts, which is free of engine imports.
+import { readFileSync } from "node:fs";
+import { LM_DEFAULTS } from "../experiments/lm/spec.ts";
+import { INIT_SCHEMES, LORA_DEFAULTS } from "../lora/config.ts";
+import { CONFIG_FLAG } from "./encoder-flags.ts";
+import { trainFlags } from "./train-flags.ts";
+import type { FlagTable } from "./flags.ts";
+
+const D = LM_DEFAULTS;
+export const ENCODER_MODEL = "use-lite";
+
+const MODEL = {
+  kind: "string",
+  required: true,
+  value: "stories260K|dir",
+  help: "the causal LM: stories260K (bundled) or a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)",
+} as const;
+const DATA_HELP = "a .txt or .jsonl file, or a built-in corpus: sotu, brown, brown:<genre>";
+
+export const LM_FINETUNE_FLAGS = {
+  ...CONFIG_FLAG,
+  model: MODEL,
+  data: { kind: "string", required: true, value: "file|corpus", help: `training text: ${DATA_HELP}` },
+  valid: { kind: "string", value: "file|corpus", help: "held-out text (default: a built-in corpus's validation split; none for a file)" },
+  init: { kind: "string", help: "adapter initialization", choices: INIT_SCHEMES, default: LORA_DEFAULTS.init_lora_weights },
+  lr: { kind: "number", help: "peak learning rate (AdamW, linear warmup and decay)", min: 1e-12, max: 1e3, required: true },
+  steps: { kind: "int", help: "optimizer steps (instead of --epochs)", min: 1, max: 10_000_000 },
+  epochs: { kind: "int", help: "passes over the training sequences (default 1 when --steps is not given)", min: 1, max: 10_000 },
+  batch: { kind: "int", help: "sequences per batch", min: 1, max: 4096, default: D.batch },
+  "seq-len": { kind: "int", help: "longest sequence in tokens (at most the model's positions)", min: 2, max: 1_048_576, default: D.seqLen },
+  rank: { kind: "int", help: "LoRA rank r", min: 1, max: 65_536, default: D.r },
+  alpha: { kind: "number", help: "lora_alpha", positive: true, max: 1e6, default: D.loraAlpha },
+  seed: { kind: "int", help: "seed of the adapter and the batch order", min: 0, max: 2 ** 31 - 1, default: D.seed },
+  ...trainFlags({ targetModules: D.targetModules, weightDecay: D.weightDecay }),
+  "warmup-fraction": { kind: "number", help: "share of the steps spent warming up linearly", min: 0, max: 1, default: D.warmupFraction },
+  "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, max: 10_000_000, default: D.dynamicsEvery },
+  "eval-limit": { kind: "int", help: "evaluate on the first this many sequences of each held-out set (default: all)", min: 1, max: 100_000_000 },
+  out: { kind: "string", short: "o", value: "dir", setting: false, help: "new or empty folder for the PEFT adapter, run.json, metrics.jsonl and config.json" },
+  json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
+} as const satisfies FlagTable;
+
+export const LM_EVALUATE_FLAGS = {
+  model: MODEL,
+  adapter: { kind: "string", value: "dir", help: "a PEFT adapter folder (e.g. finetune's --out) to apply" },
+  data: { kind: "string", required: true, value: "file|corpus", help: DATA_HELP },
+  split: { kind: "string", choices: ["train", "validation", "test"], default: "test", help: "which split of a built-in corpus" },
+  "seq-len": { kind: "int", help: "longest sequence in tokens (at most the model's positions)", min: 2, max: 1_048_576, default: D.seqLen },
+  batch: { kind: "int", help: "sequences per batch", min: 1, max: 4096, default: D.batch },
+  limit: { kind: "int", help: "evaluate on the first this many sequences (default: all)", min: 1 },
+  json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
+} as const satisfies FlagTable;
+
+/** The value of --model in argv (before `--`), else the `model` of a --config file, else undefined. */
+export function modelOf(argv: readonly string[]): string | undefined {
+  const end = argv.indexOf("--");
+  const args = end === -1 ? argv : argv.slice(0, end);
+  let config: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--model") return args[i + 1];
+    if (a.startsWith("--model=")) return a.slice("--model=".length);
+    if (a === "--config" || a === "-c") config = args[i + 1];
+    else if (a.startsWith("--config=")) config = a.slice("--config=".length);
+  }
+  if (config === undefined) return undefined;
+  // A recipe's config.json: JSON, which is enough to tell the two forms apart (YAML recipes name
+  // --model on the command line); a file that cannot be read is reported by the form's own parser.
+  try {
+    const m = (JSON.parse(readFileSync(config, "utf8")) as Record<string, unknown>)["model"];
+    return typeof m === "string" ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does argv ask for the causal-LM form of finetune / evaluate? */
+export const wantsLm = (argv: readonly string[]): boolean => {
+  const m = modelOf(argv);
+  return m !== undefined && m !== ENCODER_MODEL;
+};
