@@ -124,7 +124,9 @@ test("an adapter merged for decoding gives the unmerged forward's greedy tokens"
   try {
     const m = await loadLmSource("stories260K");
     // Both factors random ("none"), so B·A ≠ 0 and the adapter changes the text.
-    const config = loraConfig({ r: 4, lora_alpha: 16, target_modules: ["q_proj", "v_proj", "up_proj"], init_lora_weights: "none", init_std: 0.3 });
+    const config = loraConfig({
+      r: 4, lora_alpha: 16, target_modules: ["q_proj", "v_proj", "up_proj"], init_lora_weights: "none", init_std: 0.3,
+    });
     const injected = await injectLora(prng.key(4), refTree(m.params), config);
     await saveAdapter(dir, injected.params, config);
     disposeTree(injected.params);

@@ -10,4 +10,6 @@ import { merge } from "./commands/merge.ts";
 import { reproduce } from "./commands/reproduce.ts";
 import { sweep } from "./commands/sweep.ts";
 
-export const commands: Command[] = [convert, coordCheckCommand, evaluate, finetune, generate, inspect, merge, reproduce, sweep];
+export const commands: Command[] = [
+  convert, coordCheckCommand, evaluate, finetune, generate, inspect, merge, reproduce, sweep,
+];

@@ -44,7 +44,12 @@ async function lastRow(logits: Tensor): Promise<Float32Array> {
 }
 
 /** Continue `prompt` (ids, at least one) by up to `maxNewTokens` tokens. Borrows `params`. */
-export async function generate(params: Params, cfg: LmConfig, prompt: readonly number[], opts: GenerateOptions): Promise<Generation> {
+export async function generate(
+  params: Params,
+  cfg: LmConfig,
+  prompt: readonly number[],
+  opts: GenerateOptions,
+): Promise<Generation> {
   if (prompt.length === 0) throw new UserError("the prompt has no tokens; give some text or a tokenizer that adds a BOS token");
   const length = prompt.length + opts.maxNewTokens;
   if (length > maxPositions(cfg)) {
@@ -53,7 +58,8 @@ export async function generate(params: Params, cfg: LmConfig, prompt: readonly n
     );
   }
   const key = prng.key(opts.seed);
-  const choose = (row: Float32Array, t: number): number => sampleToken(row, opts, (prng.uniform(prng.fold(key, t), [1])[0] as number));
+  const choose = (row: Float32Array, t: number): number =>
+    sampleToken(row, opts, prng.uniform(prng.fold(key, t), [1])[0] as number);
   const start = performance.now();
   const dec = decoder(cfg, length, opts.ctx);
   const tokens: number[] = [];

@@ -30,7 +30,8 @@ export function sampleToken(logits: ArrayLike<number>, opts: SamplingOptions, u:
   let total = 0;
   for (let i = 0; i < V; i++) total += probs[i] = Math.exp(((logits[i] as number) - max) / opts.temperature);
   // Most probable first; equal probabilities in id order, so the nucleus is the same on every run.
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
+  const order = Array.from({ length: V }, (_, i) => i)
+    .sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
   let kept = 0;
   let mass = 0;
   while (kept < V && (kept === 0 || mass < opts.topP * total)) mass += probs[order[kept++] as number] as number;

@@ -70,7 +70,9 @@ async function runGenerate(run: GenerateRun): Promise<number> {
   const source = await loadLmSource(run.model);
   const tokenizer = await source.tokenizer();
   let params = source.params;
-  if (run.adapter !== undefined) params = mergedWeights(params, await loadAdapter(run.adapter), run.adapter, source.name);
+  if (run.adapter !== undefined) {
+    params = mergedWeights(params, await loadAdapter(run.adapter), run.adapter, source.name);
+  }
   const prompt = tokenizer.encode(run.prompt);
   const stream = new TextStream(tokenizer, prompt);
   if (!run.json) process.stdout.write(stream.text());
