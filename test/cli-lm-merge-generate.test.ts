@@ -49,7 +49,8 @@ for (const [name, model] of [["stories260k", "stories260K"], ["gpt2", path.join(
       const base = await loadLmSource(model);
       const adapter = await loadAdapter(adapterDir);
       const unmerged = withAdapter(base.params, adapter, adapterDir, base.name);
-      const adapterLoss = await loss(refTree(unmerged), base.config, c.ids, context({ scaling: scaling(adapter.config) }));
+      const ctx = context({ scaling: scaling(adapter.config) });
+      const adapterLoss = await loss(refTree(unmerged), base.config, c.ids, ctx);
       assert.ok(Math.abs(mergedLoss / adapterLoss - 1) < TOL, `merged ${mergedLoss} vs adapter on base ${adapterLoss}`);
       assert.ok(Math.abs(adapterLoss / c.peftLoss - 1) < TOL, `adapter on base ${adapterLoss} vs PEFT ${c.peftLoss}`);
       assert.ok(Math.abs(mergedLoss / c.baseLoss - 1) > 0.01, "the adapter changes the loss");

@@ -133,7 +133,8 @@ test("an adapter merged for decoding gives the unmerged forward's greedy tokens"
     const adapter = await loadAdapter(dir);
     const opts = { ...greedy, maxNewTokens: 40, eosId: undefined };
     const unmergedParams = withAdapter(refTree(m.params), adapter, dir, "stories260K");
-    const unmerged = await generate(unmergedParams, m.config, [1], { ...opts, ctx: context({ scaling: scaling(adapter.config) }) });
+    const ctx = context({ scaling: scaling(adapter.config) });
+    const unmerged = await generate(unmergedParams, m.config, [1], { ...opts, ctx });
     const mergedParams = mergedWeights(refTree(m.params), adapter, dir, "stories260K");
     const merged = await generate(mergedParams, m.config, [1], opts);
     const base = await generate(m.params, m.config, [1], opts);
