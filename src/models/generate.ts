@@ -37,7 +37,8 @@ export interface Generation {
 /** The logits of the last position of [1, T, V] as a host row [V]. Consumes `logits`. */
 async function lastRow(logits: Tensor): Promise<Float32Array> {
   const T = logits.shape[1] as number;
-  const row = logits.slice([], [T - 1, T]); // [1, 1, V]
+  // A decode step's logits are the row already; slicing would cost one more eager kernel per token.
+  const row = T === 1 ? logits : logits.slice([], [T - 1, T]); // [1, 1, V]
   const data = await read(row);
   row.dispose();
   return data;
