@@ -4,7 +4,7 @@ import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { LM_MODEL_FLAG, checkAdapterFlag, checkModelFlag } from "../lm-flags.ts";
+import { LM_MODEL_FLAG, checkAdapterFlag, checkModelFlag } from "../lm-paths.ts";
 
 export const GENERATE_FLAGS = {
   ...LM_MODEL_FLAG,

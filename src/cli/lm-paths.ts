@@ -1,5 +1,5 @@
-// Flags and command-line checks the language-model commands share: `--model DIR|stories260K` and
-// `--adapter DIR`, found wrong before anything is loaded.
+// `--model DIR|stories260K` and `--adapter DIR` for generate and merge, found wrong before anything is
+// loaded (a missing folder, a file where a folder belongs, a folder without config.json).
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../core/errors.ts";
