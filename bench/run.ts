@@ -61,10 +61,19 @@ const configs = allConfigs.filter((c) => c.name.startsWith(only));
 if (configs.some((c) => c.name.startsWith("use-torch"))) useSetup(root); // torch_use.py reads its export
 if (configs.some((c) => c.name.startsWith("lm-") && c.name.includes("torch"))) lmSetup(root); // torch_lm.py loads stories260K's folder
 
+/** One child's JSON line; a child that fails (e.g. out of memory) is recorded as `{error}`, and the suite goes on. */
 function runChild(c: Config): Result {
-  const out = execFileSync(c.command[0] as string, c.command.slice(1), {
-    cwd: root, env: { ...process.env, ...c.env }, encoding: "utf8", timeout: c.timeoutMs ?? 600_000,
-  });
+  let out: string;
+  try {
+    out = execFileSync(c.command[0] as string, c.command.slice(1), {
+      cwd: root, env: { ...process.env, ...c.env }, encoding: "utf8", timeout: c.timeoutMs ?? 600_000,
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; message?: string };
+    const why = (e.stderr ?? e.message ?? String(err)).split("\n").find((l) => /Error/.test(l)) ?? "failed";
+    console.error(`${c.name} failed: ${why.trim()}`);
+    return { error: why.trim() };
+  }
   const line = out.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as Result;
 }

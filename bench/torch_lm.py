@@ -6,10 +6,10 @@
                                  hidden 768, vocab 32000, 256 positions, tied head)
     --mode train                 LoRA r 8, lora_alpha 16 on q/k/v/o_proj (PEFT's init: B = 0), AdamW
                                  lr 1e-3, weight decay 0.01, causal-LM loss with labels = ids on the
-                                 [4, 256] batch (1 + 37·i) mod vocab; tokens/s = 1024 / median step time
+                                 [batch, 256] batch (1 + 37·i) mod vocab; tokens/s = 256·batch / median step time
     --mode gen                   greedy decoding of 128 new tokens from BOS with the KV cache
                                  (model.generate, do_sample=False); tokens/s = 128 / median wall time
-    --threads N --reps R --warmup W
+    --threads N --reps R --warmup W --batch B (train; default 4)
 
 One JSON line: tokensPerSecond, the per-repeat numbers, the first loss (train) or first tokens (gen)
 and the peak RSS. Run with /work/venv/bin/python (torch 2.13, transformers 5.18, peft 0.21).
@@ -25,7 +25,7 @@ import transformers
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
-BATCH, SEQ, NEW = 4, 256, 128
+SEQ, NEW = 256, 128
 
 
 def load(name, folder):
@@ -38,9 +38,9 @@ def load(name, folder):
     return LlamaForCausalLM(cfg)
 
 
-def train(model, reps, warmup):
+def train(model, reps, warmup, batch):
     V = model.config.vocab_size
-    ids = ((1 + 37 * torch.arange(BATCH * SEQ)) % V).reshape(BATCH, SEQ)
+    ids = ((1 + 37 * torch.arange(batch * SEQ)) % V).reshape(batch, SEQ)
     peft = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0,
                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
     peft.train()
@@ -57,7 +57,8 @@ def train(model, reps, warmup):
             loss1 = value
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    return {"tokensPerSecond": BATCH * SEQ / statistics.median(times), "secondsPerStep": times, "loss1": loss1}
+    return {"tokensPerSecond": batch * SEQ / statistics.median(times), "secondsPerStep": times, "loss1": loss1,
+            "batch": batch}
 
 
 def gen(model, reps, warmup):
@@ -83,11 +84,12 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=4)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     name = a.model[0]
     model = load(name, a.model[1] if len(a.model) > 1 else None)
-    result = train(model, a.reps, a.warmup) if a.mode == "train" else gen(model, a.reps, a.warmup)
+    result = train(model, a.reps, a.warmup, a.batch) if a.mode == "train" else gen(model, a.reps, a.warmup)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"model": name, "mode": a.mode, "threads": a.threads, **result, "peakRssMiB": peak,
                       "torch": torch.__version__, "transformers": transformers.__version__}))
