@@ -75,6 +75,11 @@ export function lmReport(all: (name: string) => Result[]): string[] {
       for (const [suffix, label] of rows) {
         const name = `lm-${mode}-${tag}-${suffix}`;
         const tps = med(name, "tokensPerSecond");
+        const failed = all(name).find((r) => typeof r["error"] === "string")?.["error"] as string | undefined;
+        if (failed !== undefined) {
+          lines.push(`| ${mode === "train" ? `LoRA training [${batch}, 256]` : "greedy generation, 128 tokens"} | ${label} | failed: ${failed.replace(/\|/g, "/")} | – | – |`);
+          continue;
+        }
         const work = mode === "train" ? `LoRA training [${batch}, 256]` : "greedy generation, 128 tokens";
         lines.push(`| ${work} | ${label} | ${fmt(tps, 1)} | ${fmt(tps / torchBest, 2)} | ${fmt(med(name, "peakRssMiB"))} |`);
       }
