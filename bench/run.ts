@@ -3,7 +3,7 @@
 // alike), prints the ratios, and writes bench/results.md. Each child reports the median of its own
 // repeats; the tables give the median over rounds.
 //
-//   node --import tsx bench/run.ts [--rounds 3] [--quick] [--only toy]
+//   node --import tsx bench/run.ts [--rounds 3] [--quick] [--only toy] [--lm-reps 3]
 //
 // --only PREFIX runs the configurations whose name starts with PREFIX (the other tables show –) and
 // writes bench/results-PREFIX.md instead of bench/results.md.
@@ -16,6 +16,7 @@ import { median, flag } from "./stats.ts";
 import { SIZES } from "./matmul.ts";
 import { toyConfigs, toyReport } from "./toy.ts";
 import { useConfigs, useReport, useSetup } from "./use.ts";
+import { lmConfigs, lmReport, lmSetup } from "./lm-suite.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -54,14 +55,25 @@ const allConfigs: Config[] = [
   },
   ...toyConfigs({ quick, python: PY }),
   ...useConfigs({ python: PY, reps }),
+  ...lmConfigs({ reps: quick ? 1 : flag("lm-reps", 3) }),
 ];
 const configs = allConfigs.filter((c) => c.name.startsWith(only));
 if (configs.some((c) => c.name.startsWith("use-torch"))) useSetup(root); // torch_use.py reads its export
+if (configs.some((c) => c.name.startsWith("lm-") && c.name.includes("torch"))) lmSetup(root); // torch_lm.py loads stories260K's folder
 
+/** One child's JSON line; a child that fails (e.g. out of memory) is recorded as `{error}`, and the suite goes on. */
 function runChild(c: Config): Result {
-  const out = execFileSync(c.command[0] as string, c.command.slice(1), {
-    cwd: root, env: { ...process.env, ...c.env }, encoding: "utf8", timeout: c.timeoutMs ?? 600_000,
-  });
+  let out: string;
+  try {
+    out = execFileSync(c.command[0] as string, c.command.slice(1), {
+      cwd: root, env: { ...process.env, ...c.env }, encoding: "utf8", timeout: c.timeoutMs ?? 600_000,
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; message?: string };
+    const why = (e.stderr ?? e.message ?? String(err)).split("\n").find((l) => /Error/.test(l)) ?? "failed";
+    console.error(`${c.name} failed: ${why.trim()}`);
+    return { error: why.trim() };
+  }
   const line = out.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as Result;
 }
@@ -147,6 +159,13 @@ lines.push(
   "## USE-lite sentence encoder at [32, 32]",
   "",
   ...(configs.some((c) => c.name.startsWith("use")) ? useReport(all) : ["Not measured in this run (--only)."]),
+);
+
+lines.push(
+  "",
+  "## Language models: LoRA training and KV-cached generation, lorascope beside PyTorch (torch 2.13, transformers, PEFT)",
+  "",
+  ...(configs.some((c) => c.name.startsWith("lm")) ? lmReport(all) : ["Not measured in this run (--only)."]),
 );
 
 const jaxVersion = (

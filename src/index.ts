@@ -99,6 +99,11 @@ export * as lm from "./models/lm.ts";
 export * as llama from "./models/llama.ts";
 export * as gpt2 from "./models/gpt2.ts";
 export { loadHfCheckpoint, loadCausalLM, type CausalLM } from "./io/hf-checkpoint.ts";
+// generation (KV cache, greedy or seeded nucleus sampling, streamed text) and adapters merged into an LM
+export { generate, TextStream, type GenerateOptions, type Generation } from "./models/generate.ts";
+export { sampleToken, argmax, type SamplingOptions } from "./models/sample.ts";
+export { loadLmSource, type LmSource } from "./io/lm-source.ts";
+export { withAdapter, mergedWeights, writeMergedFolder } from "./io/lm-adapter.ts";
 
 // models: the pretrained USE-lite sentence encoder; data: real labelled text
 export * as useLite from "./models/use-lite/index.ts";

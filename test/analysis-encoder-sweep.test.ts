@@ -113,9 +113,9 @@ test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated
   assert.ok(p !== null);
   // η*_A = 1e-3 < η*_B = 3e-3; init-a 0.80, 0.84 vs init-b 0.86, 0.88 → −0.06, −0.04.
   assert.equal(p.largerLr, false);
-  assert.ok(Math.abs(p.accuracyGain.mean + 0.05) < 1e-12);
+  assert.ok(Math.abs(p.gain.mean + 0.05) < 1e-12);
   assert.equal(p.tie, false);
-  assert.equal(p.betterAccuracy, false);
+  assert.equal(p.better, false);
   assert.match(
     formatEncoderSweep(s, "t"),
     /init-a has the larger η\* — does not agree: η\*_A = 0\.001 is smaller than η\*_B = 0\.003/,
@@ -127,7 +127,7 @@ test("the paper check: η*_A vs η*_B and the paired accuracy difference, stated
   // Swap the inits' names: now both predictions hold.
   const swapped = analyzeEncoderSweep(rows.map((r) => ({ ...r, init: r.init === "init-a" ? "init-b" : "init-a" })));
   assert.equal(swapped.paper?.largerLr, true);
-  assert.equal(swapped.paper?.betterAccuracy, true);
+  assert.equal(swapped.paper?.better, true);
   // One seed only: no difference can be shown.
   const one = analyzeEncoderSweep(rows.filter((r) => r.seed === 0));
   assert.equal(one.paper?.tie, true);

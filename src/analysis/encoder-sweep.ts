@@ -6,15 +6,10 @@
 import { quantile } from "./fit.ts";
 import { meanDynamics, type DynamicsPoint } from "../experiments/rows.ts";
 import { type EncoderRunRow } from "../experiments/encoder/rows.ts";
+import { meanStd, paperCheck, paperVerdict as paperVerdictIn, standardError, type MeanStd, type PaperCheck } from "./paper-check.ts";
 
-export type { EncoderRunRow };
-
-export interface MeanStd {
-  readonly mean: number;
-  /** Sample standard deviation (n − 1); 0 for a single seed. */
-  readonly std: number;
-  readonly n: number;
-}
+export type { EncoderRunRow, MeanStd, PaperCheck };
+export { meanStd };
 
 /** Finetune minus probe on the test split at η*, paired by seed. */
 export interface PairedGain extends MeanStd {
@@ -75,103 +70,19 @@ export interface EncoderSweepSummary {
   readonly grid: ReadonlyArray<GridCell>;
 }
 
-/**
- * Hayou, Ghosh & Yu (2024) predict, for finetuning from a pretrained model, that Init[A] (init-a)
- * has the larger optimal learning rate and, on average, the better best accuracy.
- */
-export interface PaperCheck {
-  readonly lrA: number;
-  readonly lrB: number;
-  /** η*_A / η*_B. */
-  readonly lrRatio: number;
-  /** Test accuracy of init-a at η*_A minus init-b's at η*_B, paired by seed. */
-  readonly accuracyGain: MeanStd;
-  /** η*_A > η*_B. */
-  readonly largerLr: boolean;
-  /** The mean gain is positive and larger than one standard error of the paired differences. */
-  readonly betterAccuracy: boolean;
-  /** The mean gain is within one standard error of 0 (or only one seed): no difference shown. */
-  readonly tie: boolean;
-  /**
-   * How much of the change of Z_B came from updating B: Σδ² / Σδ¹ over every measured interval of a
-   * run, mean over seeds, at each init's η* (null without dynamics). The paper: under Init[B], B is
-   * undertrained (δ² → 0 with width), under Init[A] both terms are Θ(1).
-   */
-  readonly bShare: { readonly a: number; readonly b: number } | null;
-}
-
-function paperCheck(rows: readonly EncoderRunRow[], optimalLr: Record<string, number>): PaperCheck | null {
-  const lrA = optimalLr["init-a"];
-  const lrB = optimalLr["init-b"];
-  if (lrA === undefined || lrB === undefined) return null;
-  const at = (init: string, lr: number) =>
-    new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, testAcc(r)]));
-  const a = at("init-a", lrA);
-  const b = at("init-b", lrB);
-  const gains = [...a].filter(([seed]) => b.has(seed)).map(([seed, acc]) => acc - (b.get(seed) as number));
-  const accuracyGain = meanStd(gains);
-  const tie = !(Math.abs(accuracyGain.mean) > standardError(accuracyGain));
-  const share = (init: string, lr: number): number => {
-    const ratios = rows.filter((r) => r.init === init && r.lr === lr && r.dynamics !== undefined).map((r) => {
-      const ds = (r.dynamics ?? []).filter((d) => Number.isFinite(d.delta1) && Number.isFinite(d.delta2));
-      return ds.reduce((s, d) => s + d.delta2, 0) / ds.reduce((s, d) => s + d.delta1, 0);
-    });
-    return meanStd(ratios.filter(Number.isFinite)).mean;
-  };
-  const [shareA, shareB] = [share("init-a", lrA), share("init-b", lrB)];
-  const bShare = Number.isFinite(shareA) && Number.isFinite(shareB) ? { a: shareA, b: shareB } : null;
-  return {
-    lrA,
-    lrB,
-    lrRatio: lrA / lrB,
-    accuracyGain,
-    largerLr: lrA > lrB,
-    betterAccuracy: !tie && accuracyGain.mean > 0,
-    tie,
-    bShare,
-  };
-}
-
 /** A difference of accuracies as signed percentage points, "+2.11 ± 3.01". */
 const points = (m: MeanStd): string =>
   `${m.mean >= 0 ? "+" : "−"}${(100 * Math.abs(m.mean)).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
 
-/** One plain sentence per prediction ("<prediction> — <verdict>: <numbers>"), for the report and the terminal. */
+/** The paper's predictions in the words of accuracy (gains in percentage points). */
 export function paperVerdict(p: PaperCheck): string[] {
-  const g = p.accuracyGain;
-  const pts = `${points(g)} points over ${g.n} seed(s)`;
-  const lr = p.largerLr
-    ? `agrees: η*_A = ${p.lrA} is larger than η*_B = ${p.lrB} (ratio ${p.lrRatio.toPrecision(3)})`
-    : p.lrA === p.lrB
-      ? `does not agree: η*_A = η*_B = ${p.lrA} on this grid`
-      : `does not agree: η*_A = ${p.lrA} is smaller than η*_B = ${p.lrB}`;
-  const acc = p.betterAccuracy
-    ? `agrees: init-a's best test accuracy is higher, ${pts} (init-a − init-b, paired by seed)`
-    : p.tie
-      ? `not shown: the difference, ${pts} (init-a − init-b, paired by seed), is within one standard error of 0`
-      : `does not agree: init-a's best test accuracy is lower, ${pts} (init-a − init-b, paired by seed)`;
-  const out = [`init-a has the larger η* — ${lr}`, `init-a reaches the better best accuracy — ${acc}`];
-  if (p.bShare !== null) {
-    const { a, b } = p.bShare;
-    const f = (x: number): string => x.toPrecision(2);
-    out.push(
-      `init-b leaves B undertrained — ${b < a ? "agrees" : "does not agree"}: the share of B's update in the change of Z_B, Σδ²/Σδ¹ over training, is ${f(b)} under init-b at η*_B against ${f(a)} under init-a at η*_A`,
-    );
-  }
-  return out;
-}
-
-export function meanStd(xs: readonly number[]): MeanStd {
-  const n = xs.length;
-  if (n === 0) return { mean: NaN, std: NaN, n };
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, n };
-}
-
-/** Standard error of the mean, std/√n; Infinity for a single value (nothing can be shown from one). */
-function standardError(m: MeanStd): number {
-  return m.n > 1 ? m.std / Math.sqrt(m.n) : Infinity;
+  return paperVerdictIn(p, {
+    name: "best test accuracy",
+    headline: "best accuracy",
+    format: (g) => `${points(g)} points`,
+    better: "higher",
+    worse: "lower",
+  });
 }
 
 /** A diverged run counts as accuracy 0, so it never wins η*. */
@@ -232,7 +143,7 @@ export function analyzeEncoderSweep(rows: readonly EncoderRunRow[]): EncoderSwee
     gainOverProbe,
     speed,
     truncated,
-    paper: paperCheck(rows, optimalLr),
+    paper: paperCheck(rows, optimalLr, testAcc),
     grid,
   };
 }
@@ -279,8 +190,8 @@ export function encoderSweepJson(s: EncoderSweepSummary): string {
         ? null
         : {
             largerLr: s.paper.largerLr,
-            betterAccuracy: s.paper.betterAccuracy,
-            accuracyGain: ms(s.paper.accuracyGain),
+            betterAccuracy: s.paper.better,
+            accuracyGain: ms(s.paper.gain),
           },
     speed: s.speed,
   });

@@ -4,8 +4,12 @@ import { convert } from "./commands/convert.ts";
 import { coordCheckCommand } from "./commands/coord-check.ts";
 import { evaluate } from "./commands/evaluate.ts";
 import { finetune } from "./commands/finetune.ts";
+import { generate } from "./commands/generate.ts";
 import { inspect } from "./commands/inspect.ts";
+import { merge } from "./commands/merge.ts";
 import { reproduce } from "./commands/reproduce.ts";
 import { sweep } from "./commands/sweep.ts";
 
-export const commands: Command[] = [convert, coordCheckCommand, evaluate, finetune, inspect, reproduce, sweep];
+export const commands: Command[] = [
+  convert, coordCheckCommand, evaluate, finetune, generate, inspect, merge, reproduce, sweep,
+];

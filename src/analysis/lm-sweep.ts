@@ -1,0 +1,176 @@
+// Analysis of a language-model finetuning sweep (learning rate × adapter init × seed): pure functions
+// of the run rows, no engine. η* of an init is the learning rate with the lowest validation
+// perplexity averaged over seeds (the test split never chooses anything); a diverged run counts as
+// perplexity +∞, so it never wins. At η* the init's validation and test perplexity are summarised
+// over seeds, and init pairs are compared run by run, paired by seed (same base model, same data
+// order: the adapter's start is the only difference), with the standard error of the differences.
+import { quantile } from "./fit.ts";
+import { meanStd, paperCheck, paperVerdict as paperVerdictIn, standardError, type MeanStd, type PaperCheck } from "./paper-check.ts";
+import type { LmRunRow } from "../experiments/lm/rows.ts";
+
+export type { LmRunRow };
+
+/** One (init, lr) cell over seeds. */
+export interface LmGridCell {
+  readonly init: string;
+  readonly lr: number;
+  readonly validation: MeanStd;
+  readonly test: MeanStd;
+  readonly diverged: number;
+  readonly collapsed: number;
+  readonly runs: number;
+}
+
+/** A − B of a perplexity at each init's η*, paired by seed, with the standard error of the mean. */
+export interface PairedDifference extends MeanStd {
+  readonly a: string;
+  readonly b: string;
+  /** std / √n; +∞ for one seed. */
+  readonly se: number;
+}
+
+export interface LmSweepSummary {
+  /** η* per init, chosen on mean validation perplexity; ties go to the smaller lr. */
+  readonly optimalLr: Record<string, number>;
+  /** Validation and test perplexity at η* over seeds, per init. */
+  readonly best: Record<string, { readonly validation: MeanStd; readonly test: MeanStd }>;
+  /** For every pair of inits (sorted names, a < b): a − b at their η*, validation and test. */
+  readonly differences: ReadonlyArray<{ readonly validation: PairedDifference; readonly test: PairedDifference }>;
+  readonly diverged: number;
+  readonly collapsed: number;
+  readonly runs: number;
+  /** Median training tokens/s over runs; the largest peak memory (MiB). */
+  readonly speed: { readonly tokensPerSecond: number; readonly peakRssMiB: number };
+  /** The paper's predictions, scored on test perplexity (lower is better), when init-a and init-b are both there. */
+  readonly paper: PaperCheck | null;
+  readonly grid: ReadonlyArray<LmGridCell>;
+}
+
+const ppl = (h: LmRunRow["validation"], diverged: boolean): number =>
+  diverged || h === null || !Number.isFinite(h.perplexity) ? Infinity : h.perplexity;
+const valPpl = (r: LmRunRow): number => ppl(r.validation, r.diverged);
+const testPpl = (r: LmRunRow): number => ppl(r.test, r.diverged);
+
+function paired(
+  rows: readonly LmRunRow[],
+  [a, lrA]: readonly [string, number],
+  [b, lrB]: readonly [string, number],
+  pick: (r: LmRunRow) => number,
+): PairedDifference {
+  const at = (init: string, lr: number) =>
+    new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, pick(r)]));
+  const [ma, mb] = [at(a, lrA), at(b, lrB)];
+  const m = meanStd([...ma].filter(([seed]) => mb.has(seed)).map(([seed, v]) => v - (mb.get(seed) as number)));
+  return { ...m, a, b, se: standardError(m) };
+}
+
+export function analyzeLmSweep(rows: readonly LmRunRow[]): LmSweepSummary {
+  const inits = [...new Set(rows.map((r) => r.init))].sort();
+  const grid: LmGridCell[] = [];
+  const optimalLr: Record<string, number> = {};
+  const best: Record<string, { validation: MeanStd; test: MeanStd }> = {};
+  for (const init of inits) {
+    const mine = rows.filter((r) => r.init === init);
+    let choice: { lr: number; val: number } | undefined;
+    for (const lr of [...new Set(mine.map((r) => r.lr))].sort((a, b) => a - b)) {
+      const at = mine.filter((r) => r.lr === lr);
+      const validation = meanStd(at.map(valPpl));
+      grid.push({
+        init,
+        lr,
+        validation,
+        test: meanStd(at.map(testPpl)),
+        diverged: at.filter((r) => r.diverged).length,
+        collapsed: at.filter((r) => r.collapsed).length,
+        runs: at.length,
+      });
+      // NaN (∞ − ∞ in the std only) cannot occur in the mean; a cell of diverged runs has mean +∞.
+      if (choice === undefined || validation.mean < choice.val) choice = { lr, val: validation.mean };
+    }
+    if (choice === undefined) continue;
+    optimalLr[init] = choice.lr;
+    const atBest = mine.filter((r) => r.lr === choice.lr);
+    best[init] = { validation: meanStd(atBest.map(valPpl)), test: meanStd(atBest.map(testPpl)) };
+  }
+  const differences: Array<LmSweepSummary["differences"][number]> = [];
+  for (let i = 0; i < inits.length; i++) {
+    for (let j = i + 1; j < inits.length; j++) {
+      const [a, b] = [inits[i] as string, inits[j] as string];
+      const [lrA, lrB] = [optimalLr[a], optimalLr[b]];
+      if (lrA === undefined || lrB === undefined) continue;
+      const [cellA, cellB] = [[a, lrA], [b, lrB]] as const;
+      differences.push({ validation: paired(rows, cellA, cellB, valPpl), test: paired(rows, cellA, cellB, testPpl) });
+    }
+  }
+  const finite = (xs: Array<number | undefined>): number[] =>
+    xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  const rss = finite(rows.map((r) => r.peakRssMiB));
+  return {
+    optimalLr,
+    best,
+    differences,
+    diverged: rows.filter((r) => r.diverged).length,
+    collapsed: rows.filter((r) => r.collapsed).length,
+    runs: rows.length,
+    speed: {
+      tokensPerSecond: quantile(finite(rows.map((r) => r.tokensPerSecond)), 0.5),
+      peakRssMiB: rss.length === 0 ? NaN : Math.max(...rss),
+    },
+    // Higher is better for the check: minus the test perplexity.
+    paper: paperCheck(rows, optimalLr, (r) => -testPpl(r)),
+    grid,
+  };
+}
+
+const num = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : String(x));
+const pm = (m: MeanStd): string => `${num(m.mean)} ± ${num(m.std)}`;
+
+/** The paper's predictions in the words of perplexity (a positive gain is a lower perplexity for init-a). */
+export function lmPaperVerdict(p: PaperCheck): string[] {
+  return paperVerdictIn(p, {
+    name: "best test perplexity",
+    headline: "best perplexity",
+    // gain = −ppl_A − (−ppl_B) = ppl_B − ppl_A; shown as init-a − init-b in perplexity.
+    format: (g) => `${num(-g.mean)} ± ${num(g.std)} perplexity`,
+    better: "lower",
+    worse: "higher",
+  });
+}
+
+/** The `--json` document. */
+export function lmSweepJson(s: LmSweepSummary): string {
+  return JSON.stringify({
+    optimalLr: s.optimalLr,
+    best: s.best,
+    differences: s.differences,
+    diverged: s.diverged,
+    collapsed: s.collapsed,
+    runs: s.runs,
+    speed: s.speed,
+    paper: s.paper,
+    grid: s.grid,
+  });
+}
+
+/** The terminal and markdown summary. */
+export function formatLmSweep(s: LmSweepSummary, title: string): string {
+  const lines = [`## ${title}`, "", "| init | lr | validation perplexity | test perplexity | diverged | collapsed |", "|---|---|---|---|---|---|"];
+  for (const c of s.grid) {
+    const star = s.optimalLr[c.init] === c.lr ? " ★" : "";
+    lines.push(`| ${c.init} | ${c.lr}${star} | ${pm(c.validation)} | ${pm(c.test)} | ${c.diverged}/${c.runs} | ${c.collapsed}/${c.runs} |`);
+  }
+  lines.push("", "★ = η*, the lowest mean validation perplexity (mean ± sample std over seeds; a diverged run counts as ∞).", "");
+  for (const [init, lr] of Object.entries(s.optimalLr)) {
+    const b = s.best[init];
+    if (b !== undefined) lines.push(`- ${init}: η* = ${lr}, validation perplexity ${pm(b.validation)}, test ${pm(b.test)} (${b.test.n} seed(s))`);
+  }
+  for (const d of s.differences) {
+    lines.push(
+      `- ${d.validation.a} − ${d.validation.b} at their η*, paired by seed: validation ${num(d.validation.mean)} (SE ${num(d.validation.se)}), ` +
+        `test ${num(d.test.mean)} (SE ${num(d.test.se)})`,
+    );
+  }
+  lines.push(`- ${s.diverged} of ${s.runs} runs diverged, ${s.collapsed} collapsed`);
+  if (s.paper !== null) for (const v of lmPaperVerdict(s.paper)) lines.push(`- the paper predicts that ${v}`);
+  return lines.join("\n") + "\n";
+}
