@@ -2,7 +2,7 @@
 // --model: "use-lite" (or no --model) is the encoder, anything else — "stories260K" or a Hugging
 // Face folder — a causal LM. Defaults come from experiments/lm/spec.ts, which is free of engine imports.
 import { readFileSync } from "node:fs";
-import { LM_DEFAULTS } from "../experiments/lm/spec.ts";
+import { ALL_LINEAR, LM_DEFAULTS } from "../experiments/lm/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../lora/config.ts";
 import { CONFIG_FLAG } from "./encoder-flags.ts";
 import { trainFlags } from "./train-flags.ts";
@@ -19,6 +19,8 @@ const MODEL = {
 } as const;
 const DATA_HELP = "a .txt or .jsonl file, or a built-in corpus: sotu, brown, brown:<genre>";
 
+const TRAIN = trainFlags({ targetModules: D.targetModules, weightDecay: D.weightDecay });
+
 export const LM_FINETUNE_FLAGS = {
   ...CONFIG_FLAG,
   model: MODEL,
@@ -33,7 +35,11 @@ export const LM_FINETUNE_FLAGS = {
   rank: { kind: "int", help: "LoRA rank r", min: 1, max: 65_536, default: D.r },
   alpha: { kind: "number", help: "lora_alpha", positive: true, max: 1e6, default: D.loraAlpha },
   seed: { kind: "int", help: "seed of the adapter and the batch order", min: 0, max: 2 ** 31 - 1, default: D.seed },
-  ...trainFlags({ targetModules: D.targetModules, weightDecay: D.weightDecay }),
+  ...TRAIN,
+  "target-modules": {
+    ...TRAIN["target-modules"],
+    defaultText: `per architecture as PEFT's table: Llama q_proj,v_proj; GPT-2 c_attn. ${ALL_LINEAR}: every linear but the head`,
+  },
   "warmup-fraction": { kind: "number", help: "share of the steps spent warming up linearly", min: 0, max: 1, default: D.warmupFraction },
   "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, max: 10_000_000, default: D.dynamicsEvery },
   "eval-limit": { kind: "int", help: "evaluate on the first this many sequences of each held-out set (default: all)", min: 1, max: 100_000_000 },

@@ -51,7 +51,10 @@ export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinet
   const { lmSpec } = await import("../../experiments/lm/spec.ts");
   const spec = lmSpec(lmFinetuneSpec(v));
   await checkModelAndOut(spec.model, spec.seqLen, v.out);
-  return { spec, out: v.out, json: v.json, settings: settingsOf(LM_FINETUNE_FLAGS, v) };
+  const settings: Record<string, unknown> = settingsOf(LM_FINETUNE_FLAGS, v);
+  // No --target-modules means the architecture's default; a config file cannot hold an empty list.
+  if (v["target-modules"].length === 0) delete settings["target-modules"];
+  return { spec, out: v.out, json: v.json, settings };
 }
 
 /** --model names something loadable, --seq-len fits its positions, --out is new or empty. */
@@ -115,7 +118,7 @@ export function lmFinetuneHelp(): string {
   return commandHelp(
     "Usage: lorascope finetune --model stories260K|DIR --data F|sotu|brown[:genre] --lr <lr> [--init init-a] [--steps N|--epochs N] [options]",
     [
-      "Trains LoRA factors of a causal language model (Llama or GPT-2) with AdamW and the causal-LM loss (mean over predicted tokens), reports held-out loss and perplexity before and after (a built-in corpus: its validation and test splits), the per-module dynamics, and with --out writes a PEFT adapter (task_type CAUSAL_LM), run.json, metrics.jsonl and config.json, all or nothing. Progress, with tokens/s, goes to stderr.",
+      "Trains LoRA factors of a causal language model (Llama or GPT-2) with AdamW and the causal-LM loss (mean over predicted tokens), reports held-out loss and perplexity before and after (a built-in corpus: its validation and test splits), the per-module dynamics, and with --out writes a PEFT adapter (task_type CAUSAL_LM), run.json, metrics.jsonl (as the run goes) and config.json; the folder is made only once the model, the data and the target modules have been checked. Progress, with tokens/s, goes to stderr.",
     ],
     LM_FINETUNE_FLAGS,
   );
