@@ -49,7 +49,7 @@ test("sweep and evaluate: an unknown model or task is one sentence and writes no
   ]);
   oneSentence(sweepModel, /^lorascope sweep: --model "gpt-9" is not known; use one of use-lite$/);
   oneSentence(sweepTask, /^lorascope sweep: --task "mnist" is not known; use one of sentiment, spam$/);
-  oneSentence(sweepNoTask, /^lorascope sweep: --task is required; use one of sentiment, spam$/);
+  oneSentence(sweepNoTask, /^lorascope sweep: give --task \(sentiment or spam\) or --data DIR with your own train\/valid\/test\.jsonl$/);
   assert.equal(await exists(out), false, "a refused sweep must not create its --out directory");
   // The flags are checked before the (missing) adapter directory is looked at.
   oneSentence(evalModel, /^lorascope evaluate: --model "gpt-9" is not known; use one of use-lite$/);
