@@ -81,8 +81,10 @@ export function modelOf(argv: readonly string[]): string | undefined {
   }
 }
 
-/** Does argv ask for the causal-LM form of finetune / evaluate? */
+/** Does argv ask for the causal-LM form of finetune / evaluate? (--task belongs to the encoder's.) */
 export const wantsLm = (argv: readonly string[]): boolean => {
   const m = modelOf(argv);
-  return m !== undefined && m !== ENCODER_MODEL;
+  const task = argv.some((a) => a === "--task" || a.startsWith("--task="));
+  return m !== undefined && m !== ENCODER_MODEL && !task;
 };
+
