@@ -7,9 +7,10 @@ import { finetune } from "./commands/finetune.ts";
 import { generate } from "./commands/generate.ts";
 import { inspect } from "./commands/inspect.ts";
 import { merge } from "./commands/merge.ts";
+import { pretrain } from "./commands/pretrain.ts";
 import { reproduce } from "./commands/reproduce.ts";
 import { sweep } from "./commands/sweep.ts";
 
 export const commands: Command[] = [
-  convert, coordCheckCommand, evaluate, finetune, generate, inspect, merge, reproduce, sweep,
+  convert, coordCheckCommand, evaluate, finetune, generate, inspect, merge, pretrain, reproduce, sweep,
 ];

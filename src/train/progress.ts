@@ -28,6 +28,7 @@ export class ProgressBar {
   #lastPlain = -Infinity;
   #items = 0;
   #work = 0;
+  #detail = "";
 
   constructor(
     readonly totalItems: number,
@@ -50,13 +51,15 @@ export class ProgressBar {
     const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
     const filled = Math.round(frac * width);
     const bar = "#".repeat(filled) + "-".repeat(width - filled);
-    return `[${bar}] ${this.#items}/${this.totalItems} ${this.unit}  ${formatDuration(elapsed)} elapsed  ETA ${formatDuration(eta)}`;
+    const detail = this.#detail === "" ? "" : `  ${this.#detail}`;
+    return `[${bar}] ${this.#items}/${this.totalItems} ${this.unit}  ${formatDuration(elapsed)} elapsed  ETA ${formatDuration(eta)}${detail}`;
   }
 
-  /** Report absolute progress: whole items finished and work done (finished plus partial). */
-  update(items: number, work: number, force = false): void {
+  /** Report absolute progress: whole items finished and work done (finished plus partial); `detail` ends the line. */
+  update(items: number, work: number, force = false, detail = this.#detail): void {
     this.#items = items;
     this.#work = work;
+    this.#detail = detail;
     if (this.#silent) return;
     if (this.#tty) {
       this.#stream.write(`\r${this.line()}\x1b[K`);
