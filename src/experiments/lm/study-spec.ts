@@ -19,11 +19,15 @@ export interface LmStudySpec {
   readonly seqLen: number;
   /** Pretraining text (a built-in corpus; its train split) and settings, the same for every width. */
   readonly pretrainData: string;
+  /** Held-out text of pretraining when pretrainData is a file (a corpus uses its validation split). */
+  readonly pretrainValid?: string;
   readonly pretrainSteps: number;
   readonly pretrainBatch: number;
   readonly pretrainLr: number;
   /** Finetuning text: a built-in corpus not seen in pretraining (train, validation and test splits). */
   readonly finetuneData: string;
+  /** Held-out text of finetuning when finetuneData is a file. */
+  readonly finetuneValid?: string;
   readonly lrs: readonly number[];
   readonly inits: readonly InitScheme[];
   /** Seeds 0 … seeds − 1 of the adapters and batch order (the base models do not depend on them). */
@@ -82,6 +86,7 @@ export const LM_STUDY_LIMITS = { widths: 16, lrs: 64, seeds: 100 } as const;
 export function familyMember(s: LmStudySpec, width: number): PretrainSpec {
   return pretrainSpec({
     data: s.pretrainData,
+    ...(s.pretrainValid === undefined ? {} : { valid: s.pretrainValid }),
     width,
     layers: s.layers,
     headDim: s.headDim,
