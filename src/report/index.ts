@@ -24,6 +24,8 @@ export interface ReportInput {
   /** The sweep spec, embedded verbatim (as JSON) in the page. */
   readonly spec?: unknown;
   readonly title?: string;
+  /** The page's summary text in place of the toy analysis's table (a study with more to say). */
+  readonly summaryText?: string;
 }
 
 /** Paths of what was written. */
@@ -108,7 +110,7 @@ export async function buildFigures(input: ReportInput): Promise<Figure[]> {
 export async function writeReport(outDir: string, input: ReportInput): Promise<ReportFiles> {
   const title = input.title ?? "lorascope: learning rate vs width under init-a and init-b";
   const figures = await buildFigures(input);
-  const summary = formatSummary(input.analysis);
+  const summary = input.summaryText ?? formatSummary(input.analysis);
   await mkdir(join(outDir, "figures"), { recursive: true });
   const svgs: string[] = [];
   for (const f of figures) {
