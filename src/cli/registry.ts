@@ -10,7 +10,8 @@ import { merge } from "./commands/merge.ts";
 import { pretrain } from "./commands/pretrain.ts";
 import { reproduce } from "./commands/reproduce.ts";
 import { sweep } from "./commands/sweep.ts";
+import { worker } from "./commands/worker.ts";
 
 export const commands: Command[] = [
-  convert, coordCheckCommand, evaluate, finetune, generate, inspect, merge, pretrain, reproduce, sweep,
+  convert, coordCheckCommand, evaluate, finetune, generate, inspect, merge, pretrain, reproduce, sweep, worker,
 ];

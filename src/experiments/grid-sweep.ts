@@ -12,6 +12,9 @@ import { UserError } from "../core/errors.ts";
 import { removeStaleTemps, writeFileAtomic } from "../io/atomic.ts";
 import { finishedRuns, readRowFiles, runsDir, setAside } from "./store.ts";
 import { runPool } from "./worker-pool.ts";
+import { runOnQueue } from "./queue/enqueue.ts";
+import { lorascopeVersion, type QueueStudyName } from "./queue/jobs.ts";
+import type { QueueTarget } from "./queue/url.ts";
 
 /** What every cell of a grid has: its axes' values. */
 export interface GridCell {
@@ -35,6 +38,11 @@ export interface GridStudy<S extends GridCell, Sweep> {
   readonly worker: URL;
   /** One cell in this process: run it and write its row to `job.file` (what the worker calls). */
   runJob(job: GridJob<S>): Promise<void>;
+  /**
+   * How the study's cells go through a job queue (queue/studies.ts runs them there): the study's
+   * name and a cell's settings hash, which every worker recomputes. Absent: no queue mode.
+   */
+  readonly queue?: { readonly study: QueueStudyName; cellHash(spec: S): string };
 }
 
 export interface GridSweepResult<R> {
@@ -84,12 +92,39 @@ function checkSameSettings<Sweep>(outDir: string, settings: (s: Sweep) => string
   }
 }
 
+export interface GridSweepOptions {
+  /** Local worker processes; 0 runs in this process (tests, debugging). Default: all cores. */
+  readonly workers?: number;
+  readonly onRun?: (done: number, total: number) => void;
+  /** Run the cells through this job queue instead of local processes. */
+  readonly queue?: QueueTarget;
+}
+
+/** Send `jobs` to the queue; each cell's row is written to its file as it comes back. */
+function runGridOnQueue<S extends GridCell, Sweep>(
+  study: GridStudy<S, Sweep>,
+  target: QueueTarget,
+  jobs: ReadonlyArray<GridJob<S>>,
+  outDir: string,
+  onDone: () => void,
+): Promise<void> {
+  const q = study.queue;
+  if (q === undefined) throw new UserError("this sweep cannot run on a job queue yet; leave out --queue");
+  const version = lorascopeVersion();
+  const work = jobs.map(({ spec, file }) => {
+    const settingsHash = q.cellHash(spec);
+    const id = `${q.study}-${runId(spec.init, spec.lr, spec.seed)}-${settingsHash}`;
+    return { id, job: { study: q.study, settingsHash, version, payload: spec }, file, runs: 1 };
+  });
+  return runOnQueue(target, work, { onDone, logDir: outDir });
+}
+
 /** Run (or finish) the sweep into `outDir`. `workers` 0 runs in this process (tests, debugging). */
 export async function runGridSweep<R extends GridCell, S extends GridCell, Sweep>(
   study: GridStudy<S, Sweep>,
   sweep: Sweep,
   outDir: string,
-  opts: { workers?: number; onRun?: (done: number, total: number) => void } = {},
+  opts: GridSweepOptions = {},
 ): Promise<GridSweepResult<R>> {
   const t0 = performance.now();
   const all = study.cells(sweep); // validates every cell's spec: nothing is written for a rejected sweep
@@ -106,7 +141,9 @@ export async function runGridSweep<R extends GridCell, S extends GridCell, Sweep
   if (runsSkipped > 0) opts.onRun?.(done, all.length);
   const onDone = () => opts.onRun?.(++done, all.length);
   const workers = Math.min(opts.workers ?? os.availableParallelism(), jobs.length);
-  if (workers === 0) {
+  if (opts.queue !== undefined) {
+    if (jobs.length > 0) await runGridOnQueue(study, opts.queue, jobs, outDir, onDone);
+  } else if (workers === 0) {
     for (const job of jobs) {
       await study.runJob(job);
       onDone();

@@ -17,8 +17,8 @@ export function runsDir(outDir: string): string {
   return path.join(outDir, "runs");
 }
 
-/** The bytes of a row file: one `finiteJson` row per line. */
-function rowLines(rows: readonly unknown[]): string {
+/** The bytes of a row file: one `finiteJson` row per line (a queued job's result is this text). */
+export function rowLines(rows: readonly unknown[]): string {
   return rows.map((r) => finiteJson(r)).join("\n") + "\n";
 }
 

@@ -9,6 +9,8 @@ import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
 import { CONFIG_FLAG } from "../encoder-flags.ts";
 import { guardOutDir } from "../../io/out-dir.ts";
+import type { QueueTarget } from "../../experiments/queue/url.ts";
+import { QUEUE_FLAG, queueNote, queueTarget } from "../queue-flags.ts";
 
 /** A log-spaced grid as --lrs writes it: "2^-14:2^-1:16" (powers of two shown as such). */
 export function lrsText(lrs: readonly number[]): string {
@@ -41,6 +43,7 @@ export const REPRODUCE_FLAGS = {
   },
   "log-every": { kind: "int", help: "write step rows every K steps", min: 1, max: TOY_LIMITS.maxSteps, default: TOY_DEFAULTS.logEvery },
   workers: { kind: "int", short: "j", setting: false, min: 0, max: 256, help: "parallel worker processes (0 = in this process)", defaultText: "all cores" },
+  ...QUEUE_FLAG,
   "save-state": {
     kind: "bool",
     help: "also write per-run replay files (frozen weights, data, A₀/B₀, final PEFT adapter, run.json) to OUT/state; see docs/replay.md",
@@ -54,6 +57,10 @@ export interface ReproduceConfig {
   readonly json: boolean;
   readonly workers: number | undefined;
   readonly saveState: boolean;
+  /** The job queue the runs go through, or undefined for local processes. */
+  readonly queue: QueueTarget | undefined;
+  /** --queue as given (for the hint on starting workers). */
+  readonly queueUrl: string | undefined;
 }
 
 /** Parse "a,b,c" or "min:max:count" (each number may be written 2^-k). */
@@ -108,7 +115,11 @@ export async function reproduceConfig(argv: readonly string[]): Promise<Reproduc
   if (given.has("inits")) partial.inits = v.inits;
   if (given.has("log-every")) partial.logEvery = v["log-every"];
   if (v["one-at-a-time"]) partial.batchAdapters = false;
-  return { spec: toySpec(partial), out: path.resolve(v.out), json: v.json, workers: v.workers, saveState: v["save-state"] };
+  const queue = queueTarget(v.queue);
+  if (queue !== undefined && v["save-state"]) {
+    throw new UserError("--save-state writes replay files where each run trains, so it cannot be used with --queue; leave one out");
+  }
+  return { spec: toySpec(partial), out: path.resolve(v.out), json: v.json, workers: v.workers, saveState: v["save-state"], queue, queueUrl: v.queue };
 }
 
 async function runReproduce(cfg: ReproduceConfig): Promise<number> {
@@ -123,8 +134,10 @@ async function runReproduce(cfg: ReproduceConfig): Promise<number> {
   const bar = new ProgressBar(total, 1, "runs", { silent: cfg.json });
   let saved = 0;
   exitOnInterrupt("reproduce", cfg.out, () => ({ saved, total }));
+  if (cfg.queue !== undefined && !cfg.json) process.stderr.write(queueNote("reproduce", cfg.queue, cfg.queueUrl ?? ""));
   const result = await runToySweep(spec, cfg.out, {
     ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
+    ...(cfg.queue === undefined ? {} : { queue: cfg.queue }),
     saveState: cfg.saveState,
     onProgress: (p) => {
       saved = p.runsDone;
@@ -156,7 +169,7 @@ export const reproduce: Command = {
     commandHelp(
       "Usage: lorascope reproduce [--quick] [options]",
       [
-        "Trains LoRA adapters on a toy teacher–student task over a grid of widths × learning rates × seeds × inits, writes one row per observation to OUT/runs/*.jsonl (resumable: rerunning skips finished runs), then fits the optimal learning rate's width exponent per init. With --save-state, every run also gets a replay folder OUT/state/<init>_n<width>_lr<lr>_s<seed>/ (docs/replay.md).",
+        "Trains LoRA adapters on a toy teacher–student task over a grid of widths × learning rates × seeds × inits, writes one row per observation to OUT/runs/*.jsonl (resumable: rerunning skips finished runs), then fits the optimal learning rate's width exponent per init. With --save-state, every run also gets a replay folder OUT/state/<init>_n<width>_lr<lr>_s<seed>/ (docs/replay.md). With --queue, the runs go to a Redis job queue served by `lorascope worker` on any number of machines; interrupting leaves them queued, and rerunning collects what finished.",
       ],
       REPRODUCE_FLAGS,
     ),

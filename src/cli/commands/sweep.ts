@@ -15,6 +15,8 @@ import { writeRunConfig } from "../run-config.ts";
 import { guardOutDir } from "../../io/out-dir.ts";
 import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
 import { trainFlags, trainOptions } from "../train-flags.ts";
+import type { QueueTarget } from "../../experiments/queue/url.ts";
+import { QUEUE_FLAG, queueNote, queueTarget } from "../queue-flags.ts";
 
 export const SWEEP_FLAGS = {
   ...CONFIG_FLAG,
@@ -25,6 +27,7 @@ export const SWEEP_FLAGS = {
   ...DATA_FLAGS,
   ...trainFlags({ targetModules: ENCODER_DEFAULTS.targetModules, weightDecay: ENCODER_DEFAULTS.weightDecay }),
   workers: { kind: "int", short: "j", setting: false, min: 0, max: 256, help: "worker processes (0 = run in this process)", defaultText: "all cores" },
+  ...QUEUE_FLAG,
   out: { kind: "string", short: "o", value: "dir", setting: false, help: "sweep directory (runs/<id>.json rows, sweep.json, config.json; rerunning skips finished runs)", defaultText: "sweep-use-<task>" },
   json: { kind: "bool", setting: false, help: "print the analysis as one JSON document on stdout (the table goes to stderr)" },
 } as const satisfies FlagTable;
@@ -34,6 +37,9 @@ export interface SweepConfig {
   readonly out: string;
   readonly workers: number | undefined;
   readonly json: boolean;
+  /** The job queue the runs go through, or undefined for local processes. */
+  readonly queue: QueueTarget | undefined;
+  readonly queueUrl: string | undefined;
   /** The resolved settings, as config.json holds them. */
   readonly settings: Record<string, unknown>;
 }
@@ -58,7 +64,7 @@ export async function sweepConfig(argv: readonly string[]): Promise<SweepConfig>
   };
   const { encoderSpec } = await import("../../experiments/encoder/spec.ts");
   encoderSpec({ ...spec, init: spec.inits[0] ?? "init-a", lr: spec.lrs[0] ?? 1 }); // options checked before work
-  return { spec, out: v.out ?? `sweep-use-${"task" in source ? source.task : dataName(source)}`, workers: v.workers, json: v.json, settings: settingsOf(SWEEP_FLAGS, v) };
+  return { spec, out: v.out ?? `sweep-use-${"task" in source ? source.task : dataName(source)}`, workers: v.workers, json: v.json, queue: queueTarget(v.queue), queueUrl: v.queue, settings: settingsOf(SWEEP_FLAGS, v) };
 }
 
 async function runSweep(c: SweepConfig): Promise<number> {
@@ -69,8 +75,10 @@ async function runSweep(c: SweepConfig): Promise<number> {
   let saved = 0;
   let total = spec.lrs.length * spec.inits.length * spec.seeds;
   exitOnInterrupt("sweep", out, () => ({ saved, total }));
+  if (c.queue !== undefined) process.stderr.write(queueNote("sweep", c.queue, c.queueUrl ?? ""));
   const res = await runEncoderSweep(spec, out, {
     ...(c.workers === undefined ? {} : { workers: c.workers }),
+    ...(c.queue === undefined ? {} : { queue: c.queue }),
     onRun: (done, all) => {
       [saved, total] = [done, all];
       process.stderr.write(`sweep: ${done}/${all} runs done\n`);
@@ -97,7 +105,7 @@ export const sweep: Command = {
     commandHelp(
       "Usage: lorascope sweep (--task sentiment|spam | --data DIR) [--lrs a,b,c] [--inits init-a,init-b] [--seeds N] [options]",
       [
-        "Runs every (lr, init, seed) finetune not yet in OUT/runs, one worker process per core, then picks η* per init on mean validation accuracy and reports the test accuracy at η* (mean ± std over seeds) next to the frozen-encoder linear probe. OUT/config.json records every setting; `lorascope sweep --config OUT/config.json` reruns the sweep (finished runs are skipped). Progress goes to stderr.",
+        "Runs every (lr, init, seed) finetune not yet in OUT/runs, one worker process per core, then picks η* per init on mean validation accuracy and reports the test accuracy at η* (mean ± std over seeds) next to the frozen-encoder linear probe. OUT/config.json records every setting; `lorascope sweep --config OUT/config.json` reruns the sweep (finished runs are skipped). With --queue, the runs go to a Redis job queue served by `lorascope worker` on any number of machines. Progress goes to stderr.",
       ],
       SWEEP_FLAGS,
     ),

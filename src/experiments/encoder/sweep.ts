@@ -3,8 +3,8 @@
 // check, one atomically written row per run). Jobs go out seed-major: a worker that gets several runs
 // of one seed reuses that seed's embedded data and linear probe (finetune.ts, prepareTask).
 import type { EncoderRunRow } from "./rows.ts";
-import { canonicalSettings, writeRowFile } from "../store.ts";
-import { readGridRows, runGridSweep, type GridJob, type GridStudy, type GridSweepResult } from "../grid-sweep.ts";
+import { canonicalSettings, settingsHash, writeRowFile } from "../store.ts";
+import { readGridRows, runGridSweep, type GridJob, type GridSweepOptions, type GridStudy, type GridSweepResult } from "../grid-sweep.ts";
 import type { InitScheme } from "../../lora/config.ts";
 import { ENCODER_DEFAULTS, dataName, encoderSpec, type HeadInit, type EncoderFinetuneSpec, type EncoderTask } from "./spec.ts";
 import { meanOverModules } from "./dynamics.ts";
@@ -103,7 +103,13 @@ const STUDY: GridStudy<EncoderFinetuneSpec, EncoderSweepSpec> = {
   settings,
   worker: siblingModule("worker", import.meta.url),
   runJob: (job) => runSweepJob(job),
+  queue: { study: "encoder", cellHash },
 };
+
+/** The settings hash of one finetune of the grid (every field of its spec, the cell's axes included). */
+export function cellHash(spec: EncoderFinetuneSpec): string {
+  return settingsHash(spec as unknown as Readonly<Record<string, unknown>>);
+}
 
 /** The rows of this grid found in OUT/runs (temp files and other grids' rows are ignored). */
 export function readRows(outDir: string, s: EncoderSweepSpec): EncoderRunRow[] {
@@ -116,7 +122,7 @@ export type EncoderSweepResult = GridSweepResult<EncoderRunRow>;
 export function runEncoderSweep(
   s: EncoderSweepSpec,
   outDir: string,
-  opts: { workers?: number; onRun?: (done: number, total: number) => void } = {},
+  opts: GridSweepOptions = {},
 ): Promise<EncoderSweepResult> {
   return runGridSweep<EncoderRunRow, EncoderFinetuneSpec, EncoderSweepSpec>(STUDY, s, outDir, opts);
 }
@@ -133,8 +139,13 @@ function settings(s: EncoderSweepSpec): string {
 
 /** One cell: finetune, then write its row atomically. */
 export async function runSweepJob(job: EncoderSweepJob): Promise<void> {
+  await writeRowFile(job.file, [await sweepRow(job.spec)]);
+}
+
+/** One cell's row (what a local worker writes and a queue worker sends back). */
+export async function sweepRow(spec: EncoderFinetuneSpec): Promise<EncoderRunRow & Record<string, unknown>> {
   const { runEncoderFinetune } = await import("./finetune.ts");
-  const r = await runEncoderFinetune(job.spec);
+  const r = await runEncoderFinetune(spec);
   const row: EncoderRunRow & Record<string, unknown> = {
     init: r.spec.init,
     lr: r.spec.lr,
@@ -154,5 +165,5 @@ export async function runSweepJob(job: EncoderSweepJob): Promise<void> {
     finalLoss: r.losses.at(-1) ?? null,
     dynamics: meanOverModules(r.dynamics),
   };
-  await writeRowFile(job.file, [row]);
+  return row;
 }

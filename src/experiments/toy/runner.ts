@@ -3,6 +3,7 @@
 // single-threaded engine each. Returns every row of the grid's runs. With `saveState`, each job also
 // writes its replay files (state.ts), and a run counts as finished only once they exist too.
 import fs from "node:fs";
+import { UserError } from "../../core/errors.ts";
 import os from "node:os";
 import path from "node:path";
 import { runId, type Row } from "./rows.ts";
@@ -15,6 +16,10 @@ import { runsDir } from "../store.ts";
 import { dropRuns, finishedToyRuns, readStoredRows, writeJobFile } from "./store.ts";
 import type { ToyWorkerJob } from "./worker.ts";
 import { runPool, siblingModule } from "../worker-pool.ts";
+import { runOnQueue } from "../queue/enqueue.ts";
+import { lorascopeVersion, type QueueWork } from "../queue/jobs.ts";
+import type { ToyQueuePayload } from "../queue/studies.ts";
+import type { QueueTarget } from "../queue/url.ts";
 
 export interface SweepProgress {
   readonly runsDone: number;
@@ -29,6 +34,8 @@ export interface SweepOptions {
   readonly onProgress?: (p: SweepProgress) => void;
   /** Also write per-run replay files under OUT/state (docs/replay.md). Default false. */
   readonly saveState?: boolean;
+  /** Run the jobs through this job queue instead of local processes (not with saveState). */
+  readonly queue?: QueueTarget;
 }
 
 export interface SweepResult {
@@ -55,6 +62,28 @@ function runInChildren(
     onDone: (w) => onJob(w.job, 1, true),
     logDir: outDir,
   });
+}
+
+/** Send `jobs` to the queue; each job's rows are written to `fileOf(job)` as they come back. */
+function runOnToyQueue(
+  target: QueueTarget,
+  outDir: string,
+  spec: ToySpec,
+  jobs: ToyJob[],
+  fileOf: (j: ToyJob) => string,
+  onJob: (job: ToyJob, fraction: number, done: boolean) => void,
+): Promise<void> {
+  const version = lorascopeVersion();
+  const settingsHash = protocolHash(spec);
+  const byId = new Map<string, ToyJob>();
+  const work: QueueWork[] = jobs.map((job) => {
+    // The job file's name holds the protocol hash and the job's runs: the run's id across machines.
+    const id = `toy-${jobId(spec, job)}`;
+    byId.set(id, job);
+    const payload: ToyQueuePayload = { spec, job };
+    return { id, job: { study: "toy", settingsHash, version, payload }, file: fileOf(job), runs: job.runs.length };
+  });
+  return runOnQueue(target, work, { onDone: (w) => onJob(byId.get(w.id) as ToyJob, 1, true), logDir: outDir });
 }
 
 /** Run (or finish) the sweep of `spec` into `outDir`. */
@@ -104,7 +133,10 @@ export async function runToySweep(spec: ToySpec, outDir: string, opts: SweepOpti
   report();
 
   const workers = opts.workers ?? os.availableParallelism();
-  if (workers === 0) {
+  if (opts.queue !== undefined) {
+    if (stateOut !== null) throw new UserError("--save-state writes replay files where each run trains, so it cannot be used with --queue");
+    if (jobs.length > 0) await runOnToyQueue(opts.queue, outDir, spec, jobs, fileOf, onJob);
+  } else if (workers === 0) {
     const { initEngine } = await import("../../engine/index.ts");
     await initEngine();
     for (const job of jobs) {
