@@ -62,12 +62,13 @@ async function serveInProcess(target: QueueTarget, opts: QueueWorkerOptions): Pr
       const id = job.id ?? "?";
       const why = await refusal(job.data, opts.version);
       if (why !== null) {
+        await job.moveToDelayed(Date.now() + REFUSE_DELAY_MS, token);
         if (!refused.has(id)) say(`refused job ${id}: ${why}`);
         refused.add(id);
-        await job.moveToDelayed(Date.now() + REFUSE_DELAY_MS, token);
         throw new bull.DelayedError();
       }
       const t0 = performance.now();
+      say(`running ${id}`);
       try {
         const rowsText = await queueStudy(job.data.study).run(job.data.payload);
         say(`ran ${id} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -88,11 +89,15 @@ async function serveInProcess(target: QueueTarget, opts: QueueWorkerOptions): Pr
   worker.on("error", () => {}); // reconnects are retried; giving up ends the worker below
   say(`waiting for jobs on ${target.shown} (lorascope ${opts.version}, pid ${process.pid})`);
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (code: number) => {
+      if (stopping) return;
+      stopping = true;
       void worker.close(true).finally(() => resolve(code));
     };
     void worker.client.then((c) =>
       c.once("end", () => {
+        if (stopping) return;
         say(`the connection to ${target.shown} was lost`);
         stop(1);
       }),
