@@ -17,6 +17,7 @@ import { SIZES } from "./matmul.ts";
 import { toyConfigs, toyReport } from "./toy.ts";
 import { useConfigs, useReport, useSetup } from "./use.ts";
 import { lmConfigs, lmReport, lmSetup } from "./lm-suite.ts";
+import { queueConfig, queueReport } from "./queue-report.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -56,6 +57,7 @@ const allConfigs: Config[] = [
   ...toyConfigs({ quick, python: PY }),
   ...useConfigs({ python: PY, reps }),
   ...lmConfigs({ reps: quick ? 1 : flag("lm-reps", 3) }),
+  queueConfig(node, quick),
 ];
 const configs = allConfigs.filter((c) => c.name.startsWith(only));
 if (configs.some((c) => c.name.startsWith("use-torch"))) useSetup(root); // torch_use.py reads its export
@@ -166,6 +168,13 @@ lines.push(
   "## Language models: LoRA training and KV-cached generation, lorascope beside PyTorch (torch 2.13, transformers, PEFT)",
   "",
   ...(configs.some((c) => c.name.startsWith("lm")) ? lmReport(all) : ["Not measured in this run (--only)."]),
+);
+
+lines.push(
+  "",
+  "## Sweeps through the job queue (BullMQ on Redis) against the local pool",
+  "",
+  ...(configs.some((c) => c.name.startsWith("queue")) ? queueReport(all) : ["Not measured in this run (--only)."]),
 );
 
 const jaxVersion = (

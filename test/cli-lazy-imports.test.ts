@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 
 const src = path.resolve(import.meta.dirname, "../src");
 const HEAVY_FILES = /^(engine|models|report)\//;
-const HEAVY_PACKAGES = /^(@jax-js\/|vega$|vega-lite$|@energetic-ai\/|@tensorflow\/)/;
+const HEAVY_PACKAGES = /^(@jax-js\/|vega$|vega-lite$|@energetic-ai\/|@tensorflow\/|bullmq$|ioredis$)/;
 
 /** Specifiers a file imports at load time: `import … from` and `export … from`, not `import type` or `import()`. */
 function staticImports(file: string): string[] {
@@ -45,11 +45,11 @@ function loadedWith(entry: string): { files: Set<string>; packages: Set<string> 
 
 const rel = (f: string): string => path.relative(src, f).split(path.sep).join("/");
 
-test("the CLI's static import graph holds no engine, model, report or ML package", () => {
+test("the CLI's static import graph holds no engine, model, report, ML or queue package", () => {
   const { files, packages } = loadedWith(path.join(src, "cli/main.ts"));
   const names = [...files].map(rel);
   // The walk does reach every command module, so an engine import in one of them would be seen.
-  for (const c of ["coord-check", "evaluate", "finetune", "inspect", "reproduce", "sweep"]) assert.ok(names.includes(`cli/commands/${c}.ts`), c);
+  for (const c of ["coord-check", "evaluate", "finetune", "inspect", "reproduce", "sweep", "worker"]) assert.ok(names.includes(`cli/commands/${c}.ts`), c);
   assert.deepEqual(names.filter((n) => HEAVY_FILES.test(n)), []);
   assert.deepEqual([...packages].filter((p) => HEAVY_PACKAGES.test(p)), []);
   // zod and yaml are loaded only when a --config file is given.
@@ -79,8 +79,8 @@ test("help and usage errors run with engine, model and vega imports forbidden", 
   const timed = await run("sweep", "--help");
   assert.equal(timed.code, 0, timed.stderr);
   assert.ok(timed.ms < 15_000, `sweep --help took ${timed.ms.toFixed(0)} ms`);
-  const helps = [["--help"], ["sweep", "--help"], ["help", "finetune"], ["reproduce", "-h"], ["coord-check", "--help"]];
-  const usage = [["finetune", "--task", "mnist", "--lr", "1e-3"], ["sweep", "--task", "spam", "--lrs", "x"], ["evaluate", "--task", "spam"]];
+  const helps = [["--help"], ["sweep", "--help"], ["help", "finetune"], ["reproduce", "-h"], ["coord-check", "--help"], ["worker", "--help"]];
+  const usage = [["finetune", "--task", "mnist", "--lr", "1e-3"], ["sweep", "--task", "spam", "--lrs", "x"], ["evaluate", "--task", "spam"], ["worker", "--queue", "http://h:1"], ["reproduce", "--queue", "redis://h:1/x"]];
   // Control: a command that really runs does hit the hook.
   const control = ["inspect", "/nonexistent-adapter"];
   const runs = await Promise.all([...helps, ...usage, control].map((args) => run(...args)));

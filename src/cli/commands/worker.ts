@@ -53,7 +53,8 @@ export const worker: Command = {
     return async () => {
       const { runQueueWorker } = await import("../../experiments/queue/worker.ts");
       const { lorascopeVersion } = await import("../../experiments/queue/jobs.ts");
-      return runQueueWorker(c.queue, { concurrency: c.concurrency, lockSeconds: c.lockSeconds, version: lorascopeVersion() });
+      const { concurrency, lockSeconds } = c;
+      return runQueueWorker(c.queue, { concurrency, lockSeconds, version: lorascopeVersion() });
     };
   },
 };

@@ -64,7 +64,12 @@ export function unreachable(t: QueueTarget, err: unknown): UserError {
  */
 export async function checkReachable(bull: Bullmq, t: QueueTarget): Promise<void> {
   const probe = new bull.Queue(QUEUE_NAME, {
-    connection: { ...redisOptions(t, false), retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false },
+    connection: {
+      ...redisOptions(t, false),
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+    },
   });
   let firstError: unknown;
   probe.on("error", (e) => (firstError ??= e));

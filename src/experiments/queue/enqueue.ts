@@ -27,7 +27,11 @@ export interface EnqueueCallbacks {
 const KEEP_SECONDS = 7 * 24 * 3600;
 
 /** Run `work` through the queue at `target`; resolves when every job's rows are written. */
-export async function runOnQueue(target: QueueTarget, work: readonly QueueWork[], cb: EnqueueCallbacks = {}): Promise<void> {
+export async function runOnQueue(
+  target: QueueTarget,
+  work: readonly QueueWork[],
+  cb: EnqueueCallbacks = {},
+): Promise<void> {
   const bull = await loadBullmq();
   await checkReachable(bull, target);
   if (work.length === 0) return;
@@ -67,7 +71,8 @@ export async function runOnQueue(target: QueueTarget, work: readonly QueueWork[]
           if (state === "unknown") await add(w);
           else if (state === "completed" || state === "failed") {
             const job = await queue.getJob(id);
-            if (job === undefined) return; // removed meanwhile (by another command collecting it): asked again next round
+            // Removed meanwhile (by another command collecting it): asked again next round.
+            if (job === undefined) return;
             const result = state === "completed" ? job.returnvalue : undefined;
             if (result?.ok === true) {
               await writeFileAtomic(w.file, result.rowsText);
