@@ -1,7 +1,7 @@
 // `node --import ./test/support/forbid-heavy-imports.mjs …`: any module of the engine, the models,
 // the figures (vega), the ML packages or the job queue (bullmq) that the process tries to load fails
-// its import, so a command
-// that only prints help or a usage error must get by without them (test/cli-lazy-imports.test.ts).
+// its import, so a command that only prints help or a usage error must get by without them
+// (test/cli-lazy-imports.test.ts).
 import { register } from "node:module";
 
 register(
