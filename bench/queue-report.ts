@@ -18,7 +18,7 @@ export function queueReport(all: (name: string) => Result[]): string[] {
   return [
     `Redis (Debian's redis-server, loopback) and \`lorascope worker\` processes on this machine; \`node --import tsx bench/queue.ts\`.`,
     "",
-    `Per-job overhead: ${tiny} one-run jobs of one step at width 8 (nearly all hand-off). The local pool's time includes starting its child; the queue's worker was started and warm beforehand.`,
+    `Per-job overhead: ${tiny} one-run jobs of one step at width 8, so that the job's own work is only its fixed set-up (the frozen student and its data). The local pool's time includes starting its child; the queue's worker was started and warm beforehand. The difference per job is what the queue adds: ${f((1000 * (m("queue1TinyS") - m("poolTinyS"))) / tiny, 0)} ms.`,
     "",
     "| how | total s | ms per job |",
     "|---|---|---|",

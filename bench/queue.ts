@@ -2,9 +2,9 @@
 // redis-server started for the run, `lorascope worker` processes, and toy sweeps through the queue
 // (src/experiments/queue/) against the local pool (src/experiments/worker-pool.ts).
 //
-// 1. Per-job overhead: J one-run jobs of a single step (width 8), so that the time is nearly all
-//    hand-off. The local pool's time includes starting its one child; the queue's worker is started
-//    and waiting beforehand (as a worker on another machine would be).
+// 1. Per-job overhead: J one-run jobs of a single step (width 8), so that a job's own work is only
+//    its fixed set-up. The local pool's time includes starting its one child; the queue's worker is
+//    started and waiting beforehand (as a worker on another machine would be).
 // 2. Throughput: J jobs of real work (widths 64 and 128, 12 runs × 50 steps each) through the queue
 //    with 1 and then 2 waiting worker processes, and on the local pool with 1 and 2 children.
 //

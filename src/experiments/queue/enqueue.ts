@@ -39,6 +39,8 @@ export async function runOnQueue(
   const events = new bull.QueueEvents(QUEUE_NAME, { connection: redisOptions(target, true) });
   const pending = new Map(work.map((w) => [w.id, w]));
   const busy = new Set<string>();
+  /** Jobs an event asked about while they were being looked at: looked at again right after. */
+  const recheck = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   try {
     await events.waitUntilReady();
@@ -64,7 +66,11 @@ export async function runOnQueue(
       /** Look at one job; `starting`: a failed job left by an earlier command is retried, not reported. */
       const check = async (id: string, starting: boolean): Promise<void> => {
         const w = pending.get(id);
-        if (w === undefined || busy.has(id) || failed) return;
+        if (w === undefined || failed) return;
+        if (busy.has(id)) {
+          recheck.add(id);
+          return;
+        }
         busy.add(id);
         try {
           const state = await queue.getJobState(id);
@@ -91,6 +97,7 @@ export async function runOnQueue(
           fail(err);
         } finally {
           busy.delete(id);
+          if (recheck.delete(id)) void check(id, false);
         }
       };
       events.on("completed", ({ jobId }) => void check(jobId, false));
