@@ -140,10 +140,22 @@ test("an unreachable queue: one sentence, exit 1, within seconds (reproduce and 
 });
 
 test("a toy sweep through the queue with two workers equals the local run, number for number", { skip, timeout: 600_000 }, async () => {
+  const qOut = path.join(tmp, "queued");
+  // Queued with no worker yet, then interrupted: the jobs stay in the queue.
+  const first = spawn(process.execPath, [...CLI_ARGS, "reproduce", ...TINY, "--queue", url(), "-o", qOut], { stdio: "ignore" });
+  const firstExit = new Promise<number | null>((r) => first.once("exit", (code) => r(code)));
+  const jobs = 4; // 2 widths × 2 seeds
+  for (let t = 0; ((await queueCounts())["waiting"] ?? 0) < jobs; t++) {
+    assert.ok(t < 1200, "the sweep queued its jobs");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  first.kill("SIGINT");
+  assert.equal(await firstExit, 130);
+  assert.equal((await queueCounts())["waiting"], jobs, "Ctrl-C leaves the jobs queued");
+
   const workers = [startWorker("--lock-seconds", "120"), startWorker("--lock-seconds", "120")];
   try {
-    await Promise.all(workers.map((w) => w.waitFor(/waiting for jobs/)));
-    const qOut = path.join(tmp, "queued");
+    // The rerun enqueues nothing twice and collects the results as the two workers finish them.
     const r = await lorascope("reproduce", ...TINY, "--queue", url(), "--json", "-o", qOut);
     assert.equal(r.code, 0, r.stderr);
     const { report: _report, ...queued } = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -153,6 +165,8 @@ test("a toy sweep through the queue with two workers equals the local run, numbe
     const local = await runToySweep(spec, lOut, { workers: 1 });
     assert.deepEqual(rowFiles(qOut), rowFiles(lOut), "the same row files, byte for byte");
     assert.deepEqual(queued, JSON.parse(JSON.stringify(summaryJson(analyzeSweep(local.rows)))), "the same analysis");
+    const ran = workers.flatMap((w) => w.lines.filter((l) => /ran toy-/.test(l)));
+    assert.equal(ran.length, jobs, `each job ran once:\n${ran.join("\n")}`);
     for (const w of workers) assert.ok(w.lines.some((l) => /ran toy-/.test(l)), `each worker ran jobs:\n${w.lines.join("\n")}`);
     assert.deepEqual(await queueCounts(), { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 }, "results collected, nothing left");
   } finally {
@@ -178,9 +192,10 @@ test("a worker SIGKILLed mid-job: the sweep completes, nothing lost, nothing dup
     assert.ok(b.lines.some((l) => l.endsWith(`running ${killedJob}`)), `the killed job was taken over:\n${b.lines.join("\n")}`);
     const finals = result.rows.filter((r) => r.kind === "final").map(runId);
     assert.deepEqual([...finals].sort(), gridRuns(spec).map(runId).sort(), "every run has exactly one final row");
-    const local = await runToySweep(spec, path.join(tmp, "killed-local"), { workers: 1 });
-    assert.deepEqual(rowFiles(out), rowFiles(path.join(tmp, "killed-local")), "and the rows are the local run's");
-    assert.equal(result.rows.length, local.rows.length);
+    // Step rows at 0, 5, …, 40 for each run, once each (the number-for-number check is the test above).
+    const steps = result.rows.flatMap((r) => (r.kind === "step" ? [`${runId(r)}@${r.step}`] : []));
+    assert.equal(new Set(steps).size, steps.length, "no step row twice");
+    assert.equal(steps.length, gridRuns(spec).length * (40 / 5 + 1), "no step row missing");
     assert.deepEqual(await queueCounts(), { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
   } finally {
     await a.stop("SIGKILL");
