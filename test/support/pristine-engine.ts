@@ -47,3 +47,26 @@ export async function loadEngine(root: string): Promise<JaxModule> {
   jax.defaultDevice("wasm");
   return jax;
 }
+
+/**
+ * The lines our patches add that an engine copy lacks (`patch: file: line`); empty when every
+ * patch in patches/ for this version is applied. Fails when there are no patches to check.
+ */
+export function unappliedPatchLines(engineRoot: string): string[] {
+  const dir = path.resolve(import.meta.dirname, "../../patches");
+  const patches = readdirSync(dir).filter((f) => f.startsWith(`@jax-js+jax+${engineVersion}+`)).sort();
+  if (patches.length === 0) throw new Error(`no patches for @jax-js/jax@${engineVersion} in ${dir}`);
+  const missing: string[] = [];
+  for (const file of patches) {
+    const text = readFileSync(path.join(dir, file), "utf8");
+    for (const section of text.split(/^diff --git /m).slice(1)) {
+      const target = /^\+\+\+ b\/node_modules\/@jax-js\/jax\/(.+)$/m.exec(section)?.[1];
+      if (target === undefined) throw new Error(`${file}: a section without a target file`);
+      const installed = readFileSync(path.join(engineRoot, target), "utf8");
+      for (const line of section.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++"))) {
+        if (!installed.includes(line.slice(1))) missing.push(`${file}: ${target}: ${line}`);
+      }
+    }
+  }
+  return missing;
+}
