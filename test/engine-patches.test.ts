@@ -17,6 +17,7 @@
 //   below 2⁻¹² for n < 4096).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import type { JaxModule, Tensor as Arr } from "../src/engine/jax.ts";
 import { loadEngine, patchedRoot, unappliedPatchLines, unpackPristine } from "./support/pristine-engine.ts";
 
@@ -33,7 +34,7 @@ interface Case {
 }
 
 const SEED = Number(process.env["ENGINE_DIFF_SEED"] ?? 20261130);
-const SETS = 8; // random shape sets per run; each runs every case family below
+const SETS = Number(process.env["ENGINE_DIFF_SETS"] ?? 8); // random shape sets per run; each runs every case family
 
 /** mulberry32: a small seeded generator, so a failure names the seed that reproduces it. */
 function rng(seed: number): () => number {
@@ -225,4 +226,15 @@ test(`patched engine = published engine, bit for bit, on ${SETS} random shape se
 test(`patched engine ≈ published engine at sizes 1…8 on ${SETS} random shape sets (seed ${SEED + 1000})`,
   { timeout: 300_000 }, async (t) => {
     t.diagnostic(`${await compareEngines(SMALL_DIMS, SEED + 1000, true)} outputs compared`);
+  });
+
+// The kernels split across worker threads at chunk boundaries the patches also set (a broadcast
+// row loop aligns chunks to its rows), so the same comparison runs once more with 2 threads.
+test("the same with 2 kernel threads (2 shape sets)", { timeout: 300_000, skip: process.env["LORASCOPE_THREADS"] !== undefined },
+  () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--test", import.meta.filename], {
+      env: { ...process.env, LORASCOPE_THREADS: "2", ENGINE_DIFF_SETS: "2" },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, `with 2 threads:\n${r.stdout}\n${r.stderr}`);
   });

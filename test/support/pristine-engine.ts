@@ -2,6 +2,9 @@
 // patches in patches/ applied by npm's postinstall) and as published (the same version's tarball,
 // unpacked from npm's cache into a temp folder; `npm ci` leaves it there, so nothing is downloaded).
 // The differential test (engine-patches.test.ts) runs the same programs on both.
+// With LORASCOPE_THREADS > 1 this installs the Worker shim before either engine loads, so both run
+// their kernels on worker threads (src/engine/threads.ts).
+import "../../src/engine/threads.ts";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
