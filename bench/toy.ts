@@ -14,7 +14,7 @@
 // 3. The per-step floor of the batched step (bench/floor.ts measures bandwidth and matmul rate).
 //
 // Configuration names start with "toy"; `node --import tsx bench/run.ts --only toy` runs just these.
-import { median } from "./stats.ts";
+import { fmt, median, nodeBench } from "./stats.ts";
 
 export interface ToyConfig {
   name: string;
@@ -43,13 +43,7 @@ function chunking(K: number, n: number): { size: number; chunks: number } {
 
 /** Child configurations; `quick` shrinks every size so the scripts are only exercised. */
 export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[] {
-  const node = (script: string, ...args: string[]): string[] => [
-    process.execPath,
-    "--import",
-    "tsx",
-    `bench/${script}`,
-    ...args,
-  ];
+  const node = (script: string, ...args: string[]): string[] => nodeBench(script, args);
   const py = (script: string, ...args: string[]): string[] => [
     opts.python,
     `bench/${script}`,
@@ -129,7 +123,6 @@ export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[
   return out;
 }
 
-const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : "–");
 
 /** Markdown lines of the toy section; `all(name)` gives a configuration's results, one per round. */
 export function toyReport(all: (name: string) => Result[], quick: boolean): string[] {
