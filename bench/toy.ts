@@ -60,6 +60,11 @@ export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[
     const measure = !opts.quick && n >= 4096 ? ["--measure", "6"] : [];
     out.push({ name: `toy-n${n}-ls-batched`, command: node("toy-sweep.ts", ...size, "--reps", "2"), env: one });
     out.push({
+      name: `toy-n${n}-ls-batched-published`,
+      command: nodeBench("toy-sweep.ts", [...size, "--reps", "2"], true),
+      env: one,
+    });
+    out.push({
       name: `toy-n${n}-ls-single`,
       command: node("toy-sweep.ts", ...size, "--reps", "2", "--one-at-a-time"),
       env: one,
@@ -167,6 +172,11 @@ export function toyReport(all: (name: string) => Result[], quick: boolean): stri
       );
     };
     row(`toy-n${n}-ls-batched`, "lorascope batched", `cold ${fmt(med(`toy-n${n}-ls-batched`, "coldTrainS"), 2)} s`);
+    row(
+      `toy-n${n}-ls-batched-published`,
+      "lorascope batched, published jax-js (no patches/)",
+      `cold ${fmt(med(`toy-n${n}-ls-batched-published`, "coldTrainS"), 2)} s`,
+    );
     row(
       `toy-n${n}-ls-single`,
       "lorascope one at a time (K = 1 per trainer call)",
