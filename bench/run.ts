@@ -24,7 +24,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");
 const rounds = quick ? 1 : flag("rounds", 3);
 const reps = quick ? 2 : flag("reps", 8);
-const PY = "/usr/bin/python3"; // Debian's python3 with torch 1.13; the first python3 on PATH has none
+// Debian's python3 with torch 1.13 (the first python3 on PATH has none); LORASCOPE_BENCH_PYTHON names
+// another interpreter with torch, e.g. a venv's.
+const PY = process.env["LORASCOPE_BENCH_PYTHON"] ?? "/usr/bin/python3";
 
 interface Config { name: string; command: string[]; env?: Record<string, string>; once?: boolean; timeoutMs?: number }
 type Result = Record<string, unknown> & { msPerStep?: number; gflops?: Record<string, number> };
