@@ -232,9 +232,12 @@ test(`patched engine ≈ published engine at sizes 1…8 on ${SETS} random shape
 // row loop aligns chunks to its rows), so the same comparison runs once more with 2 threads.
 test("the same with 2 kernel threads (2 shape sets)", { timeout: 300_000, skip: process.env["LORASCOPE_THREADS"] !== undefined },
   () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "--test", import.meta.filename], {
-      env: { ...process.env, LORASCOPE_THREADS: "2", ENGINE_DIFF_SETS: "2" },
-      encoding: "utf8",
-    });
+    // This file run as a plain script (node:test runs its tests and reports TAP), not under the
+    // parent's test runner: NODE_TEST_CONTEXT would make the child report to the parent instead.
+    const env: NodeJS.ProcessEnv = { ...process.env, LORASCOPE_THREADS: "2", ENGINE_DIFF_SETS: "2" };
+    delete env["NODE_TEST_CONTEXT"];
+    const r = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename], { env, encoding: "utf8" });
     assert.equal(r.status, 0, `with 2 threads:\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /^ok \d+ - patched engine = published engine, bit for bit/m, r.stdout);
+    assert.match(r.stdout, /^# fail 0$/m, r.stdout);
   });
