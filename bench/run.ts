@@ -12,7 +12,9 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { median, flag } from "./stats.ts";
+import { median, flag, fmt, nodeBench } from "./stats.ts";
+import { engineReport } from "./engine-report.ts";
+import { unpackPristine } from "../test/support/pristine-engine.ts";
 import { SIZES } from "./matmul.ts";
 import { toyConfigs, toyReport } from "./toy.ts";
 import { useConfigs, useReport, useSetup } from "./use.ts";
@@ -23,26 +25,28 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");
 const rounds = quick ? 1 : flag("rounds", 3);
 const reps = quick ? 2 : flag("reps", 8);
-const PY = "/usr/bin/python3"; // Debian's python3 with torch 1.13; the first python3 on PATH has none
+// Debian's python3 with torch 1.13 (the first python3 on PATH has none); LORASCOPE_BENCH_PYTHON names
+// another interpreter with torch, e.g. a venv's.
+const PY = process.env["LORASCOPE_BENCH_PYTHON"] ?? "/usr/bin/python3";
 
 interface Config { name: string; command: string[]; env?: Record<string, string>; once?: boolean; timeoutMs?: number }
 type Result = Record<string, unknown> & { msPerStep?: number; gflops?: Record<string, number> };
 
-const node = (script: string, ...args: string[]): string[] => [
-  process.execPath,
-  "--import",
-  "tsx",
-  `bench/${script}`,
-  ...args,
-];
+const node = (script: string, ...args: string[]): string[] => nodeBench(script, args);
+// The same child on the published, unpatched engine (patches/ applied to neither), side by side.
+const published = (script: string, ...args: string[]): string[] => nodeBench(script, args, true);
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt < 0 ? "" : String(process.argv[onlyAt + 1]);
 const allConfigs: Config[] = [
   { name: "peak", command: node("peak.ts") },
+  { name: "engine-patched", command: node("engine.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
+  { name: "engine-published", command: published("engine.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
   { name: "matmul-1t", command: node("matmul.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
   { name: "matmul-2t", command: node("matmul.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "2" } },
   { name: "block-jax-1t", command: node("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
   { name: "block-jax-2t", command: node("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "2" } },
+  { name: "block-jax-1t-published", command: published("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "1" } },
+  { name: "block-jax-2t-published", command: published("block.ts", "--reps", String(reps)), env: { LORASCOPE_THREADS: "2" } },
   // docs/engine.md: torch's best setting here is 1 torch thread with 2 OpenBLAS threads.
   {
     name: "block-torch-1t-blas2",
@@ -59,7 +63,12 @@ const allConfigs: Config[] = [
   ...lmConfigs({ reps: quick ? 1 : flag("lm-reps", 3) }),
   queueConfig(node, quick),
 ];
-const configs = allConfigs.filter((c) => c.name.startsWith(only));
+// The engine and matmul tables quote the peak: it runs with them under --only.
+const withPeak = ["engine", "matmul"].some((p) => only.startsWith(p) && only !== "");
+const configs = allConfigs.filter((c) => c.name.startsWith(only) || (withPeak && c.name === "peak"));
+// The published engine for the `published` children: unpacked from npm's cache for this run.
+const pristine = configs.some((c) => c.command.includes("./bench/published-engine.mjs")) ? unpackPristine() : undefined;
+for (const c of configs) if (pristine && c.command.includes("./bench/published-engine.mjs")) c.env = { ...c.env, LORASCOPE_PUBLISHED_ENGINE: pristine.root };
 if (configs.some((c) => c.name.startsWith("use-torch"))) useSetup(root); // torch_use.py reads its export
 if (configs.some((c) => c.name.startsWith("lm-") && c.name.includes("torch"))) lmSetup(root); // torch_lm.py loads stories260K's folder
 
@@ -94,6 +103,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const loadAfter = load();
+pristine?.cleanup();
 
 const all = (name: string): Result[] => results.get(name) ?? [];
 // NaN: not run (--only)
@@ -101,7 +111,6 @@ const med = (name: string, pick: (r: Result) => number): number =>
   all(name).length > 0 ? median(all(name).map(pick)) : NaN;
 const gf = (name: string, n: number): number => med(name, (r) => r.gflops?.[n] ?? NaN);
 const ms = (name: string): number => med(name, (r) => r.msPerStep ?? NaN);
-const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : "–");
 const spread = (name: string, pick: (r: Result) => number): string =>
   all(name).map(pick).map((v) => fmt(v)).join(", ");
 
@@ -127,6 +136,12 @@ const torchBest = ms("block-torch-1t-blas2"), torch11 = ms("block-torch-1t-blas1
 const jax1 = ms("block-jax-1t"), jax2 = ms("block-jax-2t");
 lines.push(
   "",
+  "## Engine kernels: patched (patches/) beside the published @jax-js/jax",
+  "",
+  ...(configs.some((c) => c.name.startsWith("engine")) ? engineReport(all, peak1) : ["Not measured in this run (--only)."]),
+);
+lines.push(
+  "",
   "## LoRA training step of a pre-LN transformer block (d 256, 4 heads, T 128, batch 8, MLP 1024, r 8 on q,k,v,o, AdamW)",
   "",
 );
@@ -137,6 +152,8 @@ lines.push(
 for (const [name, label] of [
   ["block-jax-1t", "lorascope / jax-js, 1 thread"],
   ["block-jax-2t", "lorascope / jax-js, 2 threads"],
+  ["block-jax-1t-published", "lorascope / published jax-js (no patches), 1 thread"],
+  ["block-jax-2t-published", "lorascope / published jax-js (no patches), 2 threads"],
   ["block-torch-1t-blas2", "PyTorch, torch 1 thread, OpenBLAS 2"],
   ["block-torch-1t-blas1", "PyTorch, torch 1 thread, OpenBLAS 1"],
 ] as const) {

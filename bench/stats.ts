@@ -32,3 +32,18 @@ export function flag(name: string, fallback: number): number {
 export function report(result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
+
+/**
+ * A benchmark child's command line: `node --import tsx bench/SCRIPT ARGS`. With `published`, the
+ * child imports the published, unpatched engine instead (bench/published-engine.mjs; bench/run.ts
+ * sets LORASCOPE_PUBLISHED_ENGINE).
+ */
+export function nodeBench(script: string, args: readonly string[] = [], published = false): string[] {
+  const swap = published ? ["--import", "./bench/published-engine.mjs"] : [];
+  return [process.execPath, ...swap, "--import", "tsx", `bench/${script}`, ...args];
+}
+
+/** A table cell: `d` decimals, or – for a number not measured. */
+export function fmt(v: number, d = 1): string {
+  return Number.isFinite(v) ? v.toFixed(d) : "–";
+}

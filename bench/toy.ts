@@ -14,7 +14,7 @@
 // 3. The per-step floor of the batched step (bench/floor.ts measures bandwidth and matmul rate).
 //
 // Configuration names start with "toy"; `node --import tsx bench/run.ts --only toy` runs just these.
-import { median } from "./stats.ts";
+import { fmt, median, nodeBench } from "./stats.ts";
 
 export interface ToyConfig {
   name: string;
@@ -43,13 +43,7 @@ function chunking(K: number, n: number): { size: number; chunks: number } {
 
 /** Child configurations; `quick` shrinks every size so the scripts are only exercised. */
 export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[] {
-  const node = (script: string, ...args: string[]): string[] => [
-    process.execPath,
-    "--import",
-    "tsx",
-    `bench/${script}`,
-    ...args,
-  ];
+  const node = (script: string, ...args: string[]): string[] => nodeBench(script, args);
   const py = (script: string, ...args: string[]): string[] => [
     opts.python,
     `bench/${script}`,
@@ -65,6 +59,11 @@ export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[
     // The PEFT-style loop at 4096 costs minutes per 24 runs: time a quarter of them (same shapes) and scale.
     const measure = !opts.quick && n >= 4096 ? ["--measure", "6"] : [];
     out.push({ name: `toy-n${n}-ls-batched`, command: node("toy-sweep.ts", ...size, "--reps", "2"), env: one });
+    out.push({
+      name: `toy-n${n}-ls-batched-published`,
+      command: nodeBench("toy-sweep.ts", [...size, "--reps", "2"], true),
+      env: one,
+    });
     out.push({
       name: `toy-n${n}-ls-single`,
       command: node("toy-sweep.ts", ...size, "--reps", "2", "--one-at-a-time"),
@@ -129,7 +128,6 @@ export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[
   return out;
 }
 
-const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : "–");
 
 /** Markdown lines of the toy section; `all(name)` gives a configuration's results, one per round. */
 export function toyReport(all: (name: string) => Result[], quick: boolean): string[] {
@@ -174,6 +172,11 @@ export function toyReport(all: (name: string) => Result[], quick: boolean): stri
       );
     };
     row(`toy-n${n}-ls-batched`, "lorascope batched", `cold ${fmt(med(`toy-n${n}-ls-batched`, "coldTrainS"), 2)} s`);
+    row(
+      `toy-n${n}-ls-batched-published`,
+      "lorascope batched, published jax-js (no patches/)",
+      `cold ${fmt(med(`toy-n${n}-ls-batched-published`, "coldTrainS"), 2)} s`,
+    );
     row(
       `toy-n${n}-ls-single`,
       "lorascope one at a time (K = 1 per trainer call)",

@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
-import { median } from "./stats.ts";
+import { fmt, median, nodeBench } from "./stats.ts";
 
 interface UseConfig { name: string; command: string[]; env?: Record<string, string>; once?: boolean }
 type Result = Record<string, unknown>;
@@ -22,13 +22,7 @@ export const USE_EXPORT_DIR = path.join(os.tmpdir(), "lorascope-bench-use");
 const B = 32;
 const L = 32;
 
-const node = (script: string, ...args: string[]): string[] => [
-  process.execPath,
-  "--import",
-  "tsx",
-  `bench/${script}`,
-  ...args,
-];
+const node = (script: string, ...args: string[]): string[] => nodeBench(script, args);
 
 /** Write the torch side's inputs (params, constants, sentence batch, lorascope's embeddings). */
 export function useSetup(root: string): void {
@@ -65,7 +59,6 @@ export function useConfigs(opts: { python: string; reps: number }): UseConfig[] 
   ];
 }
 
-const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : "–");
 
 /** The results table: ms per batch or step, median over rounds, and lorascope / torch. */
 export function useReport(all: (name: string) => Result[]): string[] {

@@ -6,9 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { unappliedPatchLines } from "./support/pristine-engine.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const version = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
@@ -78,6 +79,13 @@ test("npm pack → npm install → import, type-check and run the bin", { timeou
       app,
     );
     lap("npm install of the tarball");
+
+    // The engine comes inside the tarball (bundleDependencies), with patches/ applied: a user runs
+    // the same kernels as the tests here, without patch-package or a postinstall of their own.
+    assert.ok(listing.includes("package/node_modules/@jax-js/jax/dist/index.js"), "the engine is not bundled");
+    const engine = path.join(app, "node_modules/lorascope/node_modules/@jax-js/jax");
+    assert.ok(existsSync(engine), "the installed package does not carry its own engine");
+    assert.deepEqual(unappliedPatchLines(engine), [], "the installed package's engine lacks patches");
 
     // (a) Plain Node, no loader: the exports resolve to dist/*.js and work.
     const js = `import("lorascope").then((m) => {

@@ -1,5 +1,7 @@
 // Elementwise functions with a derivative computed once in the forward pass — a workaround for how
-// jax-js 0.1.25 fuses the backward of a matmul.
+// the published jax-js 0.1.25 fuses the backward of a matmul. lorascope's patched engine
+// (patches/…001+dot-backward) no longer does, so this is optional; it still gives an activation a
+// chosen derivative (relu′(0) = 0) and keeps the models' gradients bit for bit as before.
 //
 // Why: the cotangent of `x` in `dot(x, W)` is `dot(ct, W)` built by `transposeDot` (jax-js
 // src/frontend/jvp/transpose), which first *broadcasts* `ct` to the full [N, out, in] product

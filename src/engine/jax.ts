@@ -18,3 +18,5 @@ export {
   random,
 } from "@jax-js/jax";
 export type { Array as Tensor, JsTree } from "@jax-js/jax";
+/** The engine module's own type, for tests that load a second copy of it side by side. */
+export type JaxModule = typeof import("@jax-js/jax");

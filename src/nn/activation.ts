@@ -1,4 +1,6 @@
 // Activations whose backward jit turns into one cheap multiply (engine/derivative.ts explains why).
+// With the patched engine the plain jax-js functions are as cheap in the backward; these stay for
+// relu′(0) = 0 and so that the models' numbers do not move.
 //
 // Each returns the same values as jax-js's own function; the gradient is ct·f'(x) with f'(x)
 // computed in the forward pass. Written the plain way (`jnn.gelu(x)`), an activation between two
