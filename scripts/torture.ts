@@ -7,12 +7,11 @@
 // uninterrupted run. Not part of `npm test` (about 10 minutes on two cores).
 //
 //   node --import tsx scripts/torture.ts [--inputs-only | --kills-only] [--kills N] [--sweep-kills N]
-import { spawn } from "node:child_process";
+//     [--parallel N] [--match REGEX (only the bad inputs whose command line matches)] [--no-build]
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import type { FlagSpec, FlagTable } from "../src/cli/flag-table.ts";
 import { REPRODUCE_FLAGS } from "../src/cli/commands/reproduce.ts";
 import { FINETUNE_FLAGS } from "../src/cli/commands/finetune.ts";
@@ -21,13 +20,12 @@ import { EVALUATE_FLAGS } from "../src/cli/commands/evaluate.ts";
 import { COORD_CHECK_FLAGS } from "../src/cli/commands/coord-check.ts";
 import { CONVERT_FLAGS } from "../src/cli/commands/convert.ts";
 import { encodeSafetensors } from "../src/io/safetensors.ts";
+import { lmGenerated, lmHandWritten, makeLmFixtures } from "./torture-lm.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const CLI = [
-  "--import",
-  pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href,
-  path.join(ROOT, "src/cli/main.ts"),
-];
+// The built CLI, as `npx lorascope` runs it: it starts in a fraction of the time the TypeScript
+// sources take through tsx, which is most of a bad-input case's cost. main() builds it first.
+const CLI = [path.join(ROOT, "bin/lorascope.js")];
 const TMP = mkdtempSync(path.join(os.tmpdir(), "lorascope-torture-"));
 const STORIES = path.join(ROOT, "assets/stories260K");
 
@@ -255,13 +253,10 @@ function makeFixtures(): Record<string, string> {
   return f;
 }
 
-/** Hand-written cases: output folders, positional arguments, files, config files. */
-function handWritten(fx: Record<string, string>): BadInput[] {
-  const c: BadInput[] = [];
-  const add = (argv: string[], expect: RegExp, out?: string) =>
-    c.push({ command: argv[0] as string, argv, expect, ...(out === undefined ? {} : { out }) });
+/** --out values every writing command must refuse, with the sentence each gets. */
+function badOutDirs(fx: Record<string, string>): Array<[string, RegExp]> {
   const longName = path.join(TMP, "n".repeat(300));
-  const badOuts: Array<[string, RegExp]> = [
+  return [
     [fx["afile"] as string, /is a file, not a folder|is a file; give --out/],
     [path.join(fx["afile"] as string, "sub"), /not a directory|is a file/],
     ["/dev/null", /under \/dev/],
@@ -272,6 +267,14 @@ function handWritten(fx: Record<string, string>): BadInput[] {
     [longName, /name is too long/],
     [path.join(longName, "x"), /name is too long/],
   ];
+}
+
+/** Hand-written cases: output folders, positional arguments, files, config files. */
+function handWritten(fx: Record<string, string>): BadInput[] {
+  const c: BadInput[] = [];
+  const add = (argv: string[], expect: RegExp, out?: string) =>
+    c.push({ command: argv[0] as string, argv, expect, ...(out === undefined ? {} : { out }) });
+  const badOuts = badOutDirs(fx);
   for (const cmd of ["reproduce", "finetune", "sweep", "convert"]) {
     for (const [out, re] of badOuts) {
       const args = baseArgs(cmd, out);
@@ -412,18 +415,31 @@ function folderEmpty(dir: string | undefined): boolean {
   return statSync(dir).isDirectory() && readdirSync(dir).length === 0;
 }
 
-async function badInputs(): Promise<{ total: number; passed: number }> {
+/** Longest a bad input may take to be refused, whatever else runs at the same time. */
+const CASE_LIMIT_MS = 60_000;
+
+async function badInputs(match: string | undefined, parallel: number): Promise<{ total: number; passed: number }> {
   const fx = makeFixtures();
-  const cases = [...handWritten(fx), ...generated()];
+  const lm = makeLmFixtures(path.join(TMP, "lm"));
+  const all = [
+    ...handWritten(fx),
+    ...generated(),
+    ...lmHandWritten(lm, freshOut, badOutDirs(fx)),
+    ...lmGenerated(lm, freshOut, badValues),
+  ];
+  const cases = match === undefined ? all : all.filter((c) => new RegExp(match).test(c.argv.join(" ")));
   let passed = 0;
   const failures: string[] = [];
+  const slowest: Array<[number, string]> = [];
   const queue = [...cases];
   const worker = async (): Promise<void> => {
     for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
-      const r = await cli(c.argv, { timeoutMs: 60_000 });
+      const t0 = performance.now();
+      const r = await cli(c.argv, { timeoutMs: CASE_LIMIT_MS });
+      slowest.push([performance.now() - t0, c.argv.join(" ")]);
       const lines = r.stderr.trimEnd().split("\n").filter((l) => l !== "");
       const problems = [
-        r.timedOut ? "no answer within 60 s" : "",
+        r.timedOut ? `no answer within ${CASE_LIMIT_MS / 1000} s` : "",
         r.code === 0 ? "exit 0" : "",
         lines.length !== 1 ? `${lines.length} lines on stderr` : "",
         /\n\s+at |^\s+at /m.test(r.stderr) ? "a stack trace" : "",
@@ -435,8 +451,14 @@ async function badInputs(): Promise<{ total: number; passed: number }> {
       else failures.push(`lorascope ${c.argv.join(" ")}\n    → ${problems.join("; ")}\n    stderr: ${r.stderr.trim().slice(0, 400)}`);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(4, os.availableParallelism())) }, worker));
+  await Promise.all(Array.from({ length: parallel }, worker));
   for (const f of failures) process.stderr.write(`FAIL ${f}\n`);
+  slowest.sort((a, b) => b[0] - a[0]);
+  const total = slowest.reduce((a, [ms]) => a + ms, 0);
+  process.stdout.write(
+    `bad inputs: ${(total / 1000).toFixed(0)} s of case time over ${parallel} at once; slowest: ` +
+      slowest.slice(0, 3).map(([ms, a]) => `${(ms / 1000).toFixed(1)} s (${a.slice(0, 80)})`).join(", ") + "\n",
+  );
   return { total: cases.length, passed };
 }
 
@@ -524,8 +546,14 @@ async function main(): Promise<void> {
     const i = argv.indexOf(name);
     return i === -1 ? dflt : Number(argv[i + 1]);
   };
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i === -1 ? undefined : argv[i + 1];
+  };
   const t0 = performance.now();
-  const bad = argv.includes("--kills-only") ? { total: 0, passed: 0 } : await badInputs();
+  if (!argv.includes("--no-build")) execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+  const parallel = flag("--parallel", Math.max(1, Math.min(4, os.availableParallelism())));
+  const bad = argv.includes("--kills-only") ? { total: 0, passed: 0 } : await badInputs(value("--match"), parallel);
   process.stdout.write(`${bad.total} bad inputs: ${bad.passed} passed\n`);
   let ok = bad.passed === bad.total;
   if (!argv.includes("--inputs-only")) {

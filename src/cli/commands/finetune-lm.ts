@@ -66,8 +66,8 @@ export async function checkModelAndOut(model: string, seqLen: number, out: strin
     throw new UserError(`--seq-len ${seqLen} is more than ${model}'s ${positions} positions; give at most ${positions}`);
   }
   if (out !== undefined) {
-    const { checkEmptyOut } = await import("../../io/atomic.ts");
-    await checkEmptyOut(out);
+    const { guardOutDir } = await import("../../io/out-dir.ts");
+    await guardOutDir(out, { mode: "fresh", command: "finetune" });
   }
 }
 

@@ -31,8 +31,9 @@ export const merge: Command = {
     if (positional.length > 0) throw new UserError(`merge takes no positional arguments, got ${positional.join(" ")}`);
     checkModelFlag(values.model);
     checkAdapterFlag(values.adapter);
-    const { checkEmptyOut } = await import("../../io/atomic.ts");
-    await checkEmptyOut(values.out);
+    // The folder is written whole at the end; its place is checked now, before the model is read.
+    const { guardOutDir } = await import("../../io/out-dir.ts");
+    await guardOutDir(values.out, { mode: "fresh", command: "merge" });
     return () => runMerge(values.model, values.adapter, values.out);
   },
 };
