@@ -43,7 +43,8 @@ export function makeLmFixtures(dir: string): LmFixtures {
     encodeSafetensors(
       [...weights].flatMap(([n, t]) => {
         if (n !== name) return [[n, { shape: [...t.shape], data: t.data as Float32Array }] as const];
-        return shape === undefined ? [] : [[n, { shape, data: new Float32Array(shape.reduce((a, d) => a * d, 1)) }] as const];
+        if (shape === undefined) return [];
+        return [[n, { shape, data: new Float32Array(shape.reduce((a, d) => a * d, 1)) }] as const];
       }),
     );
   folder("hf-ok", () => undefined);
@@ -169,7 +170,11 @@ export function lmGenerated(
 }
 
 /** Hand-written LM cases: damaged models, data, adapters, sampling settings and output folders. */
-export function lmHandWritten(fx: LmFixtures, freshOut: () => string, badOuts: ReadonlyArray<[string, RegExp]>): LmCase[] {
+export function lmHandWritten(
+  fx: LmFixtures,
+  freshOut: () => string,
+  badOuts: ReadonlyArray<[string, RegExp]>,
+): LmCase[] {
   const c: LmCase[] = [];
   const add = (argv: string[], expect: RegExp, out?: string): void => {
     c.push({ command: argv[0] as string, argv, expect, ...(out === undefined ? {} : { out }) });
