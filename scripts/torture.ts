@@ -326,7 +326,7 @@ function handWritten(fx: Record<string, string>): BadInput[] {
   }
   add(["evaluate", "--task", "spam", "--adapter", path.join(TMP, "missing")], /does not exist/);
   add(["evaluate", "--task", "spam", "--adapter", fx["adapter-ok"] as string, "extra"], /takes only flags, got "extra"/);
-  add(["evaluate", "--adapter", fx["adapter-ok"] as string], /--task is required/);
+  add(["evaluate", "--adapter", fx["adapter-ok"] as string], /give --task \(sentiment or spam\) or --data DIR/);
   // config files
   for (const cmd of ["reproduce", "finetune", "sweep"]) {
     for (const [name, re] of [
@@ -383,7 +383,7 @@ function handWritten(fx: Record<string, string>): BadInput[] {
   add(ft("--lr", "1e-3", "--init", "orthogonal", "--rank", "3"), /even/);
   add(ft("--lr", "1e-3", "--warmup-fraction", "1"), /warmup/i);
   add(["finetune", "--task", "spam", "--out", freshOut()], /--lr is required/);
-  add(["finetune", "--lr", "1e-3"], /--task is required/);
+  add(["finetune", "--lr", "1e-3"], /give --task \(sentiment or spam\) or --data DIR/);
   add(["sweep", "--task", "spam", "--out", freshOut(), "--lrs", "1e-3,1e-3"], /more than once/);
   add(["sweep", "--task", "spam", "--out", freshOut(), "--seeds", "1e300"], /--seeds must be at most/);
   add(["sweep", "--task", "spam", "--out", freshOut(), "--inits", "init-a,init-a"], /more than once/);

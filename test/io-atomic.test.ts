@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { removeStaleTemps, writeFileAtomic, writeFileAtomicSync } from "../src/io/atomic.ts";
+import { buildFolderAtomic, removeStaleTemps, replacedFolder, writeFileAtomic, writeFileAtomicSync, writeFilesFlushed } from "../src/io/atomic.ts";
 
 test("sync and async atomic writes replace the file and leave no temporary", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lorascope-atomic-"));
@@ -35,6 +35,31 @@ test("removeStaleTemps removes only the temporaries' names", () => {
     removeStaleTemps(dir);
     assert.deepEqual(fs.readdirSync(dir).sort(), [...keep].sort());
     removeStaleTemps(path.join(dir, "absent")); // no folder: nothing to do, no error
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("buildFolderAtomic: fresh refuses a full folder; replace swaps the old one aside and removes it", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lorascope-atomic-"));
+  try {
+    const out = path.join(dir, "ck");
+    await buildFolderAtomic(out, (tmp) => writeFilesFlushed(tmp, [["a", "1"]]));
+    await assert.rejects(buildFolderAtomic(out, (tmp) => writeFilesFlushed(tmp, [["a", "2"]])), /is not empty/);
+    await buildFolderAtomic(out, (tmp) => writeFilesFlushed(tmp, [["b", "2"]]), { mode: "replace" });
+    assert.deepEqual(fs.readdirSync(out), ["b"]);
+    assert.deepEqual(fs.readdirSync(dir), ["ck"], "no old folder and no temporary left");
+    // A fill that fails leaves the old folder as it was.
+    await assert.rejects(
+      buildFolderAtomic(out, async (tmp) => {
+        await writeFilesFlushed(tmp, [["c", "3"]]);
+        throw new Error("disk gone");
+      }, { mode: "replace" }),
+      /disk gone/,
+    );
+    assert.deepEqual(fs.readdirSync(out), ["b"]);
+    assert.deepEqual(fs.readdirSync(dir), ["ck"]);
+    assert.equal(replacedFolder(out), path.join(dir, ".ck.old"));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

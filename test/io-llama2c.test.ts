@@ -4,13 +4,14 @@
 // the sha256 pins, and bad files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../src/core/errors.ts";
 import { interleavedToHalves, llamaTensorNames, readLlama2cCheckpoint, readLlama2cHeader } from "../src/io/llama2c.ts";
 import { bpeMerges, readLlama2cTokenizer } from "../src/io/llama2c-tokenizer.ts";
 import { loadStories260K, STORIES260K_DIR } from "../src/io/stories260k.ts";
+import { convertLlama2cFiles, hfFolderFiles } from "../src/io/convert-llama2c.ts";
 import fixture from "./fixtures/lm/stories260k.json" with { type: "json" };
 
 const CKPT = path.join(STORIES260K_DIR, "stories260K.bin");
@@ -162,4 +163,24 @@ test("bad checkpoints and tokenizers: one sentence naming the file", async () =>
   rejects(() => readLlama2cTokenizer(tok.subarray(0, tok.length - 3), "t.bin"), /^t\.bin is not a llama2\.c tokenizer file: token 511 needs \d+ bytes but the file ends first/);
   rejects(() => readLlama2cTokenizer(tok, "t.bin", 600), /t\.bin .*512 pieces but the checkpoint's vocab_size is 600/);
   rejects(() => readLlama2cTokenizer(ckpt, "m.bin"), /^m\.bin is not a llama2\.c tokenizer file/);
+});
+
+test("convert by offset writes the same bytes as the in-memory conversion; a cut file is one sentence", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "lorascope-llama2c-"));
+  const out = path.join(dir, "hf");
+  const r = await convertLlama2cFiles(CKPT, TOK, out);
+  assert.equal(r.tensors, 47);
+  for (const [name, want] of hfFolderFiles(loadStories260K())) {
+    const got = await readFile(path.join(out, name));
+    assert.ok(Buffer.compare(got, Buffer.from(want)) === 0, `${name} differs from the in-memory conversion`);
+  }
+  const ckpt = await readFile(CKPT);
+  const cut = path.join(dir, "cut.bin");
+  await writeFile(cut, ckpt.subarray(0, ckpt.length - 4096));
+  await assert.rejects(
+    convertLlama2cFiles(cut, TOK, path.join(dir, "never")),
+    (e: unknown) => e instanceof UserError && /^\S+cut\.bin is not a llama2\.c checkpoint: .*needs 1056540 bytes but the file has 1052444 \(truncated\?\)$/.test(e.message),
+  );
+  await assert.rejects(convertLlama2cFiles(path.join(dir, "absent.bin"), TOK, path.join(dir, "never")), /the checkpoint .*absent\.bin does not exist/);
+  assert.deepEqual((await readdir(dir)).sort(), ["cut.bin", "hf"], "a refused file leaves no folder");
 });

@@ -95,38 +95,71 @@ export async function checkEmptyOut(out: string): Promise<void> {
   }
 }
 
+/** The name an existing folder is swapped aside to while `buildFolderAtomic` replaces it. */
+export const replacedFolder = (out: string): string => path.join(path.dirname(path.resolve(out)), `.${path.basename(path.resolve(out))}.old`);
+
+export interface BuildFolderOptions {
+  /**
+   * "fresh" (default): `out` must not exist or be empty. "replace": an existing `out` is renamed to
+   * `replacedFolder(out)`, the new folder renamed into place, then the old one removed; a kill
+   * between the two renames leaves only the old folder, which a reader can fall back to.
+   */
+  readonly mode?: "fresh" | "replace";
+}
+
 /**
  * Build the folder `out` all or nothing: `fill` writes into `.<name>.<pid>.<hex>.tmp` beside it, then
  * one rename (which replaces an empty `out`) publishes it; if `fill` throws, the temporary folder is
- * removed and `out` is untouched. `out` must not exist or be empty.
+ * removed and `out` is untouched.
  */
-export async function buildFolderAtomic(out: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  await checkEmptyOut(out);
+export async function buildFolderAtomic(
+  out: string,
+  fill: (tmp: string) => Promise<void>,
+  opts: BuildFolderOptions = {},
+): Promise<void> {
+  const replace = opts.mode === "replace";
+  if (!replace) await checkEmptyOut(out);
   const parent = path.dirname(path.resolve(out));
   await mkdir(parent, { recursive: true });
   const tmp = path.join(parent, `.${path.basename(path.resolve(out))}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   await mkdir(tmp);
   try {
     await fill(tmp);
-    await checkEmptyOut(out); // again: something may have appeared while the files were written
-    await rename(tmp, out);
+    if (replace) {
+      const old = replacedFolder(out);
+      await rm(old, { recursive: true, force: true });
+      await rename(out, old).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      });
+      await rename(tmp, out);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await checkEmptyOut(out); // again: something may have appeared while the files were written
+      await rename(tmp, out);
+    }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw withPath(err, out);
   }
 }
 
+/** Write `files` (name → bytes) as new files in the existing folder `dir`, each flushed to disk. */
+export async function writeFilesFlushed(
+  dir: string,
+  files: Iterable<readonly [string, Uint8Array | string]>,
+): Promise<void> {
+  for (const [name, data] of files) {
+    const fh = await open(path.join(dir, name), "wx");
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
 /** Write `files` (name → bytes) as the folder `out`, all or nothing (buildFolderAtomic), each file flushed. */
 export async function writeFolderAtomic(out: string, files: ReadonlyMap<string, Uint8Array | string>): Promise<void> {
-  await buildFolderAtomic(out, async (tmp) => {
-    for (const [name, data] of files) {
-      const fh = await open(path.join(tmp, name), "wx");
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-  });
+  await buildFolderAtomic(out, (tmp) => writeFilesFlushed(tmp, files));
 }

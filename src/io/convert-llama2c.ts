@@ -2,15 +2,30 @@
 // uses, nothing written) or as a folder that transformers' AutoModelForCausalLM / AutoTokenizer load
 // (config.json, model.safetensors in F32, tokenizer.json, tokenizer_config.json, generation_config.json).
 // The folder is written whole or not at all: files go into a temporary sibling folder that is renamed
-// to the target at the end.
-import { readFile } from "node:fs/promises";
+// to the target at the end. `convertLlama2cFiles` reads the checkpoint by offset, one tensor at a time,
+// and streams each into model.safetensors, so memory follows the largest tensor, not the file.
+import { open, readFile, type FileHandle } from "node:fs/promises";
+import path from "node:path";
 import { UserError } from "../core/errors.ts";
-import { writeFolderAtomic } from "./atomic.ts";
+import { buildFolderAtomic, writeFilesFlushed, writeFolderAtomic } from "./atomic.ts";
 import type { HostF32 } from "../models/lm-tensors.ts";
 import { tokenizerFromJson, type TextTokenizer } from "../models/tokenizer.ts";
-import { readLlama2cCheckpoint, type LlamaConfigJson } from "./llama2c.ts";
+import {
+  LLAMA2C_HEADER_BYTES,
+  llama2cSlotData,
+  llama2cSlots,
+  llamaConfigFromHeader,
+  readLlama2cCheckpoint,
+  readLlama2cHeader,
+  slotCount,
+  type LlamaConfigJson,
+} from "./llama2c.ts";
 import { llama2cTokenizerConfig, llama2cTokenizerJson, readLlama2cTokenizer, type TokenizerJson } from "./llama2c-tokenizer.ts";
 import { encodeSafetensors } from "./safetensors.ts";
+import { writeSafetensorsByTensor } from "./safetensors-file.ts";
+
+const WEIGHTS = "model.safetensors";
+const WEIGHTS_OPTIONS = { dtype: "F32", metadata: { format: "pt" } } as const;
 
 export interface HfLlamaModel {
   readonly config: LlamaConfigJson;
@@ -43,12 +58,25 @@ export function convertLlama2c(
   };
 }
 
+function cannotRead(err: unknown, file: string, what: string): UserError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new UserError(code === "ENOENT" ? `the ${what} ${file} does not exist` : `cannot read the ${what} ${file} (${code ?? String(err)})`);
+}
+
 async function readInput(file: string, what: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === "ENOENT" ? `the ${what} ${file} does not exist` : `cannot read the ${what} ${file} (${code ?? String(err)})`);
+    throw cannotRead(err, file, what);
+  }
+}
+
+/** Fill `into` from byte `position` of the open checkpoint, or say that the file shrank while read. */
+async function readAt(fh: FileHandle, file: string, into: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < into.length; ) {
+    const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new UserError(`the checkpoint ${file} ended at byte ${position + done} while it was read (changed on disk?)`);
+    done += bytesRead;
   }
 }
 
@@ -58,16 +86,68 @@ export async function loadLlama2c(checkpointFile: string, tokenizerFile: string)
   return convertLlama2c(ckpt, tok, { checkpoint: checkpointFile, tokenizer: tokenizerFile });
 }
 
-/** The files of an HF model folder, name → bytes. */
-export function hfFolderFiles(model: HfLlamaModel): Map<string, Uint8Array | string> {
+/** The files of an HF model folder other than its weights, name → text. */
+function hfTextFiles(model: Omit<HfLlamaModel, "tensors" | "tokenizer">): Map<string, string> {
   const json = (x: unknown): string => JSON.stringify(x, null, 2) + "\n";
-  return new Map<string, Uint8Array | string>([
+  return new Map([
     ["config.json", json(model.config)],
     ["generation_config.json", json(model.generationConfig)],
-    ["model.safetensors", encodeSafetensors(model.tensors, { dtype: "F32", metadata: { format: "pt" } })],
     ["tokenizer.json", json(model.tokenizerJson)],
     ["tokenizer_config.json", json(model.tokenizerConfig)],
   ]);
+}
+
+/** The files of an HF model folder, name → bytes. */
+export function hfFolderFiles(model: HfLlamaModel): Map<string, Uint8Array | string> {
+  const files = new Map<string, Uint8Array | string>(hfTextFiles(model));
+  files.set(WEIGHTS, encodeSafetensors(model.tensors, WEIGHTS_OPTIONS));
+  return files;
+}
+
+/**
+ * Convert llama2.c files on disk to an HF folder at `out` (new or empty; all or nothing), reading the
+ * checkpoint by offset: its size is checked against the header first (a truncated file is one sentence
+ * with the expected and actual sizes), then each tensor is read, reordered and written in turn.
+ */
+export async function convertLlama2cFiles(
+  checkpointFile: string,
+  tokenizerFile: string,
+  out: string,
+): Promise<{ config: LlamaConfigJson; tensors: number }> {
+  const tokBytes = await readInput(tokenizerFile, "tokenizer");
+  let fh: FileHandle;
+  let size: number;
+  try {
+    fh = await open(checkpointFile, "r");
+    size = (await fh.stat()).size;
+  } catch (err) {
+    throw cannotRead(err, checkpointFile, "checkpoint");
+  }
+  try {
+    const head = new Uint8Array(Math.min(LLAMA2C_HEADER_BYTES, size));
+    await readAt(fh, checkpointFile, head, 0);
+    const h = readLlama2cHeader(head, checkpointFile, size);
+    const config = llamaConfigFromHeader(h);
+    const tok = readLlama2cTokenizer(tokBytes, tokenizerFile, config.vocab_size);
+    const tokenizerJson = llama2cTokenizerJson(tok);
+    const tokenizerConfig = llama2cTokenizerConfig(config.max_position_embeddings);
+    tokenizerFromJson(tokenizerJson, tokenizerConfig, tokenizerFile); // refuses a tokenizer the library cannot run
+    const generationConfig = { bos_token_id: config.bos_token_id, eos_token_id: config.eos_token_id };
+    const slots = new Map(llama2cSlots(h).map((slot) => [slot.name, slot] as const));
+    await buildFolderAtomic(out, async (tmp) => {
+      await writeFilesFlushed(tmp, hfTextFiles({ config, generationConfig, tokenizerJson, tokenizerConfig }));
+      await writeSafetensorsByTensor(path.join(tmp, WEIGHTS), [...slots.values()], async (name) => {
+        const slot = slots.get(name);
+        if (slot === undefined) throw new Error(`no llama2.c slot for ${name}`);
+        const raw = new Float32Array(slotCount(slot)); // little-endian as llama2.c writes, read straight into place
+        await readAt(fh, checkpointFile, new Uint8Array(raw.buffer), LLAMA2C_HEADER_BYTES + 4 * slot.offset);
+        return llama2cSlotData(slot, h, raw);
+      }, WEIGHTS_OPTIONS);
+    });
+    return { config, tensors: slots.size };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Write the converted model as an HF folder at `out` (new or empty). */

@@ -60,7 +60,9 @@ export interface Llama2cModel {
   readonly tensors: ReadonlyMap<string, HostF32>;
 }
 
-const HEADER_BYTES = 28;
+/** The seven int32 of the header. */
+export const LLAMA2C_HEADER_BYTES = 28;
+const HEADER_BYTES = LLAMA2C_HEADER_BYTES;
 
 /** The number of float32 values a legacy checkpoint with this header holds after the header. */
 export function llama2cFloatCount(h: Llama2cHeader): number {
@@ -70,10 +72,13 @@ export function llama2cFloatCount(h: Llama2cHeader): number {
   return h.vocabSize * h.dim + h.nLayers * perLayer + h.dim + h.seqLen * hd + (h.tied ? 0 : h.vocabSize * h.dim);
 }
 
-/** Parse and check the 7-int32 header; `source` names the file in error messages. */
-export function readLlama2cHeader(bytes: Uint8Array, source: string): Llama2cHeader {
+/**
+ * Parse and check the 7-int32 header at the start of `bytes` against the file's size (default: the
+ * bytes are the whole file); `source` names the file in error messages.
+ */
+export function readLlama2cHeader(bytes: Uint8Array, source: string, fileSize = bytes.length): Llama2cHeader {
   const bad = (problem: string): UserError => new UserError(`${source} is not a llama2.c checkpoint: ${problem}`);
-  if (bytes.length < HEADER_BYTES) throw bad(`it is ${bytes.length} bytes long, shorter than the 28-byte header`);
+  if (fileSize < HEADER_BYTES) throw bad(`it is ${fileSize} bytes long, shorter than the 28-byte header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // llama2.c's versioned exports start with the magic "ak42" (0x616b3432); only the legacy layout is read.
   if (view.getUint32(0, true) === 0x616b3432) {
@@ -108,10 +113,10 @@ export function readLlama2cHeader(bytes: Uint8Array, source: string): Llama2cHea
     tied: vocab > 0,
   };
   const expected = HEADER_BYTES + 4 * llama2cFloatCount(h);
-  if (bytes.length !== expected) {
+  if (fileSize !== expected) {
     throw bad(
       `its header (dim ${dim}, hidden ${hiddenDim}, ${nLayers} layers, ${nHeads} heads, ${nKvHeads} kv heads, vocab ${vocab}, ` +
-        `seq ${seqLen}) needs ${expected} bytes but the file has ${bytes.length}${bytes.length < expected ? " (truncated?)" : ""}`,
+        `seq ${seqLen}) needs ${expected} bytes but the file has ${fileSize}${fileSize < expected ? " (truncated?)" : ""}`,
     );
   }
   return h;
@@ -197,55 +202,73 @@ export function llamaTensorNames(c: Pick<LlamaConfigJson, "num_hidden_layers" | 
   return names;
 }
 
-/** Read a legacy llama2.c checkpoint into HF names and layout; `source` names the file in errors. */
-export function readLlama2cCheckpoint(bytes: Uint8Array, source: string): Llama2cModel {
-  const h = readLlama2cHeader(bytes, source);
-  // Copy once so the floats are aligned whatever the Buffer's offset; little-endian as llama2.c writes.
-  const floats = new Float32Array(new Uint8Array(bytes.subarray(HEADER_BYTES)).buffer);
-  let at = 0;
-  const take = (count: number): Float32Array => floats.subarray(at, (at += count));
+/**
+ * Where one HF tensor lies in a legacy checkpoint: `count` float32 values from float `offset` (counted
+ * after the header), and for q/k projections the heads whose rows move from llama2.c's interleaved RoPE
+ * layout to HF's halves. Every HF tensor is one contiguous range, so a reader can take one at a time.
+ */
+export interface Llama2cSlot {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+  readonly permuteHeads?: number;
+}
+
+/** The HF tensors of a checkpoint with header `h`, in file order of the stacked arrays they come from. */
+export function llama2cSlots(h: Llama2cHeader): Llama2cSlot[] {
   const hd = h.dim / h.nHeads;
   const kvDim = h.nKvHeads * hd;
   const L = h.nLayers;
+  const slots: Llama2cSlot[] = [];
+  let at = 0;
+  /** A stacked array [L, rows, cols] in file order: layer l of it becomes the tensor `name(l)`. */
+  const stack = (rows: number, cols: number, name: (p: string) => string, permuteHeads?: number): void => {
+    for (let l = 0; l < L; l++) {
+      const shape = rows === 1 ? [cols] : [rows, cols];
+      const offset = at + l * rows * cols;
+      slots.push({ name: name(`model.layers.${l}.`), shape, offset, ...(permuteHeads === undefined ? {} : { permuteHeads }) });
+    }
+    at += L * rows * cols;
+  };
+  slots.push({ name: "model.embed_tokens.weight", shape: [h.vocabSize, h.dim], offset: at }); // [V, dim]
+  at += h.vocabSize * h.dim;
+  stack(1, h.dim, (p) => `${p}input_layernorm.weight`); // rms_att [L, dim]
+  stack(h.dim, h.dim, (p) => `${p}self_attn.q_proj.weight`, h.nHeads); // wq [L, dim, dim]
+  stack(kvDim, h.dim, (p) => `${p}self_attn.k_proj.weight`, h.nKvHeads); // wk [L, kvDim, dim]
+  stack(kvDim, h.dim, (p) => `${p}self_attn.v_proj.weight`); // wv [L, kvDim, dim]
+  stack(h.dim, h.dim, (p) => `${p}self_attn.o_proj.weight`); // wo [L, dim, dim]
+  stack(1, h.dim, (p) => `${p}post_attention_layernorm.weight`); // rms_ffn [L, dim]
+  stack(h.hiddenDim, h.dim, (p) => `${p}mlp.gate_proj.weight`); // w1 [L, hidden, dim]
+  stack(h.dim, h.hiddenDim, (p) => `${p}mlp.down_proj.weight`); // w2 [L, dim, hidden]
+  stack(h.hiddenDim, h.dim, (p) => `${p}mlp.up_proj.weight`); // w3 [L, hidden, dim]
+  slots.push({ name: "model.norm.weight", shape: [h.dim], offset: at }); // rms_final [dim]
+  at += h.dim;
+  at += h.seqLen * hd; // freq_cis_real and freq_cis_imag [seq_len, hd/2] each: recomputed by every reader
+  if (!h.tied) slots.push({ name: "lm_head.weight", shape: [h.vocabSize, h.dim], offset: at }); // wcls [V, dim]
+  return slots;
+}
 
-  // Stacked per-layer arrays in file order; each [L, rows, cols] is split into L tensors below.
-  const embed = take(h.vocabSize * h.dim); // [V, dim]
-  const rmsAtt = take(L * h.dim); // [L, dim]
-  const wq = take(L * h.dim * h.dim); // [L, dim, dim]
-  const wk = take(L * kvDim * h.dim); // [L, kvDim, dim]
-  const wv = take(L * kvDim * h.dim); // [L, kvDim, dim]
-  const wo = take(L * h.dim * h.dim); // [L, dim, dim]
-  const rmsFfn = take(L * h.dim); // [L, dim]
-  const w1 = take(L * h.hiddenDim * h.dim); // [L, hidden, dim]
-  const w2 = take(L * h.dim * h.hiddenDim); // [L, dim, hidden]
-  const w3 = take(L * h.hiddenDim * h.dim); // [L, hidden, dim]
-  const rmsFinal = take(h.dim); // [dim]
-  take(h.seqLen * hd); // freq_cis_real and freq_cis_imag [seq_len, hd/2] each: recomputed by every reader
-  const wcls = h.tied ? undefined : take(h.vocabSize * h.dim); // [V, dim]
+/** A slot's values as read from the file → the HF tensor's values (q/k rows reordered). */
+export function llama2cSlotData(slot: Llama2cSlot, h: Llama2cHeader, raw: Float32Array): Float32Array {
+  if (slot.permuteHeads === undefined) return raw;
+  return interleavedToHalves(raw, slot.permuteHeads, h.dim / h.nHeads, slot.shape[1] as number);
+}
 
-  const layer = (stack: Float32Array, l: number, rows: number, cols: number): Float32Array =>
-    stack.slice(l * rows * cols, (l + 1) * rows * cols);
+/** Values in a slot. */
+export const slotCount = (slot: Llama2cSlot): number => slot.shape.reduce((a, d) => a * d, 1);
+
+/** Read a legacy llama2.c checkpoint held in memory into HF names and layout; `source` names the file in errors. */
+export function readLlama2cCheckpoint(bytes: Uint8Array, source: string): Llama2cModel {
+  const h = readLlama2cHeader(bytes, source);
+  const slots = new Map(llama2cSlots(h).map((slot) => [slot.name, slot] as const));
+  const config = llamaConfigFromHeader(h);
   const tensors = new Map<string, HostF32>();
-  tensors.set("model.embed_tokens.weight", { shape: [h.vocabSize, h.dim], data: embed.slice() });
-  for (let l = 0; l < L; l++) {
-    const p = `model.layers.${l}.`;
-    tensors.set(`${p}input_layernorm.weight`, { shape: [h.dim], data: layer(rmsAtt, l, 1, h.dim) });
-    tensors.set(`${p}self_attn.q_proj.weight`, {
-      shape: [h.dim, h.dim],
-      data: interleavedToHalves(layer(wq, l, h.dim, h.dim), h.nHeads, hd, h.dim),
-    });
-    tensors.set(`${p}self_attn.k_proj.weight`, {
-      shape: [kvDim, h.dim],
-      data: interleavedToHalves(layer(wk, l, kvDim, h.dim), h.nKvHeads, hd, h.dim),
-    });
-    tensors.set(`${p}self_attn.v_proj.weight`, { shape: [kvDim, h.dim], data: layer(wv, l, kvDim, h.dim) });
-    tensors.set(`${p}self_attn.o_proj.weight`, { shape: [h.dim, h.dim], data: layer(wo, l, h.dim, h.dim) });
-    tensors.set(`${p}post_attention_layernorm.weight`, { shape: [h.dim], data: layer(rmsFfn, l, 1, h.dim) });
-    tensors.set(`${p}mlp.gate_proj.weight`, { shape: [h.hiddenDim, h.dim], data: layer(w1, l, h.hiddenDim, h.dim) });
-    tensors.set(`${p}mlp.down_proj.weight`, { shape: [h.dim, h.hiddenDim], data: layer(w2, l, h.dim, h.hiddenDim) });
-    tensors.set(`${p}mlp.up_proj.weight`, { shape: [h.hiddenDim, h.dim], data: layer(w3, l, h.hiddenDim, h.dim) });
+  for (const name of llamaTensorNames(config)) {
+    const slot = slots.get(name) as Llama2cSlot;
+    // Copied out so the floats are aligned whatever the Buffer's offset; little-endian as llama2.c writes.
+    const start = HEADER_BYTES + 4 * slot.offset;
+    const raw = new Float32Array(new Uint8Array(bytes.subarray(start, start + 4 * slotCount(slot))).buffer);
+    tensors.set(name, { shape: [...slot.shape], data: llama2cSlotData(slot, h, raw) });
   }
-  tensors.set("model.norm.weight", { shape: [h.dim], data: rmsFinal.slice() });
-  if (wcls !== undefined) tensors.set("lm_head.weight", { shape: [h.vocabSize, h.dim], data: wcls.slice() });
-  return { header: h, config: llamaConfigFromHeader(h), tensors };
+  return { header: h, config, tensors };
 }

@@ -1,8 +1,9 @@
 // A safetensors file read by offset: the header is read and validated on open (the same checks as
 // decodeSafetensors), then each tensor's byte range is read with one positioned `read` when asked
 // for. The file is never held whole in memory, so memory follows the tensors in use, and files
-// over 2 GiB (Node's largest Buffer) work.
-import { open, type FileHandle } from "node:fs/promises";
+// over 2 GiB (Node's largest Buffer) work. Written the same way: the header first (every shape is
+// known before any data), then each tensor at its offset as it is produced.
+import { open, unlink, type FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
 import { UserError } from "../core/errors.ts";
 import { bf16BitsToF32, f16BitsToF32 } from "./half.ts";
@@ -10,8 +11,12 @@ import {
   decodeTensor,
   headerLength,
   parseSafetensorsHeader,
+  safetensorsLayout,
+  storeTensor,
   type HostTensor,
   type SafetensorsEntry,
+  type WriteDtype,
+  type WriteOptions,
 } from "./safetensors.ts";
 
 export interface SafetensorsFile {
@@ -108,4 +113,44 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
     await fh.close();
     throw err;
   }
+}
+
+/** Write all of `bytes` at `position` (a positioned write may take fewer bytes than asked). */
+async function writeExactly(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/**
+ * Write a new safetensors file at `file` one tensor at a time: `tensors` gives every name and shape up
+ * front (for the header), `dataOf(name)` each tensor's float32 values when its turn comes, so memory
+ * holds one tensor rather than the file. The file is flushed to disk; on failure it is removed.
+ */
+export async function writeSafetensorsByTensor(
+  file: string,
+  tensors: ReadonlyArray<{ readonly name: string; readonly shape: readonly number[]; readonly dtype?: WriteDtype }>,
+  dataOf: (name: string) => Promise<Float32Array>,
+  opts: WriteOptions = {},
+): Promise<void> {
+  const layout = safetensorsLayout(tensors, opts);
+  const fh = await open(file, "wx");
+  try {
+    await writeExactly(fh, layout.header, 0);
+    for (const e of layout.tensors) {
+      const data = await dataOf(e.name);
+      const count = e.shape.reduce((a, d) => a * d, 1);
+      if (data.length !== count) throw new Error(`tensor "${e.name}": ${data.length} values do not fill shape [${e.shape.join(", ")}]`);
+      const bytes = new Uint8Array(e.end - e.begin);
+      storeTensor(new DataView(bytes.buffer), 0, data, e.dtype);
+      await writeExactly(fh, bytes, layout.header.length + e.begin);
+    }
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await unlink(file).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
 }

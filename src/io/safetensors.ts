@@ -236,54 +236,91 @@ export function decodeTensor(bytes: Uint8Array, e: Pick<SafetensorsEntry, "dtype
   }
 }
 
+/** A tensor's place in a file to write: its header entry and the data section's bytes [begin, end). */
+export interface LaidOutTensor {
+  readonly name: string;
+  readonly dtype: WriteDtype;
+  readonly shape: readonly number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+export interface SafetensorsLayout {
+  /** The 8-byte length and the padded JSON header: the file's first `header.length` bytes. */
+  readonly header: Uint8Array;
+  /** The tensors in data order. */
+  readonly tensors: readonly LaidOutTensor[];
+  /** Bytes of the data section. */
+  readonly dataBytes: number;
+}
+
 /**
- * Serialize tensors. Like the reference writer: header padded with spaces to a multiple of 8 bytes,
- * data ordered by dtype size (largest first) and then by name, so every tensor stays aligned.
+ * Where each tensor goes, before any data exists. Like the reference writer: header padded with spaces
+ * to a multiple of 8 bytes, data ordered by dtype size (largest first) and then by name, so every
+ * tensor stays aligned.
  */
-export function encodeSafetensors(
-  tensors: Iterable<readonly [string, WriteTensor]>,
+export function safetensorsLayout(
+  tensors: Iterable<{ readonly name: string; readonly shape: readonly number[]; readonly dtype?: WriteDtype }>,
   opts: WriteOptions = {},
-): Uint8Array {
+): SafetensorsLayout {
   const fileDtype = opts.dtype ?? "F32";
-  const items = [...tensors].map(([name, t]) => {
-    const dtype = t.dtype ?? fileDtype;
+  const items = [...tensors].map(({ name, shape, dtype = fileDtype }) => {
     if (!(WRITE_DTYPES as readonly string[]).includes(dtype)) {
       throw new UserError(`cannot write dtype ${String(dtype)}; lorascope writes ${WRITE_DTYPES.join(", ")}`);
     }
-    if (!t.shape.every(isCount) || numel(t.shape) !== t.data.length) {
-      throw new Error(`tensor "${name}": ${t.data.length} values do not fill shape [${t.shape.join(", ")}]`);
-    }
-    return { name, dtype, t };
+    if (!shape.every(isCount)) throw new Error(`tensor "${name}": shape [${String(shape)}] is not a list of counts`);
+    return { name, dtype, shape };
   });
   if (new Set(items.map((i) => i.name)).size !== items.length) throw new Error("duplicate tensor names");
   items.sort((a, b) => BYTES[b.dtype] - BYTES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const header: Record<string, unknown> = {};
   if (opts.metadata !== undefined) header["__metadata__"] = { ...opts.metadata };
+  const laid: LaidOutTensor[] = [];
   let offset = 0;
-  for (const { name, dtype, t } of items) {
-    const size = t.data.length * BYTES[dtype];
-    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + size] };
+  for (const { name, dtype, shape } of items) {
+    const size = numel(shape) * BYTES[dtype];
+    header[name] = { dtype, shape: [...shape], data_offsets: [offset, offset + size] };
+    laid.push({ name, dtype, shape, begin: offset, end: offset + size });
     offset += size;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(json.length), true);
+  const out = new Uint8Array(8 + padded).fill(0x20);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
   out.set(json, 8);
-  let at = 8 + json.length;
-  for (const { dtype, t } of items) {
-    const d = t.data;
-    if (dtype === "F32") for (let i = 0; i < d.length; i++) view.setFloat32(at + 4 * i, d[i] as number, true);
-    else if (dtype === "F16") for (let i = 0; i < d.length; i++) view.setUint16(at + 2 * i, f32ToF16Bits(d[i] as number), true);
-    else for (let i = 0; i < d.length; i++) view.setUint16(at + 2 * i, f32ToBf16Bits(d[i] as number), true);
-    at += d.length * BYTES[dtype];
+  return { header: out, tensors: laid, dataBytes: offset };
+}
+
+/** Store float32 `data` as `dtype` (little-endian) into `view` from byte `at`. */
+export function storeTensor(view: DataView, at: number, data: Float32Array, dtype: WriteDtype): void {
+  if (dtype === "F32") for (let i = 0; i < data.length; i++) view.setFloat32(at + 4 * i, data[i] as number, true);
+  else if (dtype === "F16") for (let i = 0; i < data.length; i++) view.setUint16(at + 2 * i, f32ToF16Bits(data[i] as number), true);
+  else for (let i = 0; i < data.length; i++) view.setUint16(at + 2 * i, f32ToBf16Bits(data[i] as number), true);
+}
+
+/** Serialize tensors (the layout of `safetensorsLayout`). */
+export function encodeSafetensors(
+  tensors: Iterable<readonly [string, WriteTensor]>,
+  opts: WriteOptions = {},
+): Uint8Array {
+  const byName = new Map<string, WriteTensor>();
+  for (const [name, t] of tensors) {
+    if (byName.has(name)) throw new Error("duplicate tensor names");
+    if (numel(t.shape) !== t.data.length) {
+      throw new Error(`tensor "${name}": ${t.data.length} values do not fill shape [${t.shape.join(", ")}]`);
+    }
+    byName.set(name, t);
+  }
+  const layout = safetensorsLayout(
+    [...byName].map(([name, t]) => ({ name, shape: t.shape, ...(t.dtype === undefined ? {} : { dtype: t.dtype }) })),
+    opts,
+  );
+  const out = new Uint8Array(layout.header.length + layout.dataBytes);
+  out.set(layout.header);
+  const view = new DataView(out.buffer);
+  for (const e of layout.tensors) {
+    storeTensor(view, layout.header.length + e.begin, (byName.get(e.name) as WriteTensor).data, e.dtype);
   }
   return out;
 }

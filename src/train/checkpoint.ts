@@ -9,21 +9,22 @@
 //   checkpoint/host.f64            the float64 arrays, back to back (little-endian)
 //   checkpoint/checkpoint.json     {format, step, meta, host: {name: [offset, length]}}
 //
-// Written atomically as a folder: the files go to a temporary folder beside it, which then replaces
-// the old checkpoint by rename. A kill between the two renames leaves `.checkpoint.old`, which
-// `loadCheckpoint` falls back to.
+// Written atomically as a folder (io/atomic.ts buildFolderAtomic, "replace"): the files go to a
+// temporary folder beside it, which then replaces the old checkpoint by rename. A kill between the two
+// renames leaves `.checkpoint.old`, which `loadCheckpoint` falls back to.
 import fs from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { UserError } from "../core/errors.ts";
 import { isTensor, type Params } from "../core/tree.ts";
 import { read, tensor, type JsTree, type Tensor } from "../engine/index.ts";
+import { buildFolderAtomic, replacedFolder, writeFilesFlushed } from "../io/atomic.ts";
 import { encodeSafetensors, readSafetensors } from "../io/safetensors.ts";
 import type { OptState } from "../optim/index.ts";
 
 export const CHECKPOINT_DIR = "checkpoint";
-const OLD_DIR = ".checkpoint.old";
+/** Where the previous checkpoint sits while a new one replaces it (buildFolderAtomic's "replace"). */
+const OLD_DIR = path.basename(replacedFolder(CHECKPOINT_DIR));
 const STATE_FILE = "state.safetensors";
 const HOST_FILE = "host.f64";
 const META_FILE = "checkpoint.json";
@@ -86,34 +87,12 @@ export async function saveCheckpoint<M>(outDir: string, c: Checkpoint<M>): Promi
     host.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), (index[name] as [number, number])[0]);
   }
 
-  await mkdir(outDir, { recursive: true });
-  const tmp = path.join(outDir, `.checkpoint.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  await mkdir(tmp);
   const files: Array<[string, Uint8Array | string]> = [
     [STATE_FILE, encodeSafetensors(tensors)],
     [HOST_FILE, host],
     [META_FILE, JSON.stringify({ format: FORMAT, step: c.step, meta: c.meta, host: index }) + "\n"],
   ];
-  try {
-    for (const [name, data] of files) {
-      const fh = await open(path.join(tmp, name), "wx");
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-    const dir = path.join(outDir, CHECKPOINT_DIR);
-    const old = path.join(outDir, OLD_DIR);
-    await rm(old, { recursive: true, force: true });
-    if (fs.existsSync(dir)) await rename(dir, old);
-    await rename(tmp, dir);
-    await rm(old, { recursive: true, force: true });
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  await buildFolderAtomic(path.join(outDir, CHECKPOINT_DIR), (tmp) => writeFilesFlushed(tmp, files), { mode: "replace" });
 }
 
 /** The folder holding the latest complete checkpoint of OUT, or undefined when there is none. */

@@ -46,13 +46,11 @@ export const convert: Command = {
 };
 
 async function runConvert(checkpoint: string, tokenizer: string, out: string): Promise<number> {
-  const { loadLlama2c, writeHfLlama } = await import("../../io/convert-llama2c.ts");
-  const model = await loadLlama2c(checkpoint, tokenizer);
-  await writeHfLlama(out, model);
-  const c = model.config;
+  const { convertLlama2cFiles } = await import("../../io/convert-llama2c.ts");
+  const { config: c, tensors } = await convertLlama2cFiles(checkpoint, tokenizer, out);
   process.stdout.write(
     `wrote ${out}: llama, ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads ` +
-      `(${c.num_key_value_heads} kv), vocab ${c.vocab_size}, ${model.tensors.size} tensors\n`,
+      `(${c.num_key_value_heads} kv), vocab ${c.vocab_size}, ${tensors} tensors\n`,
   );
   return 0;
 }
