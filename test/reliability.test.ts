@@ -162,13 +162,18 @@ test("the CLI: a bad --out is exit 2 with one line, and nothing is written", asy
   assert.deepEqual(readdirSync(dir), ["afile"]);
 });
 
-test("lorascope stops when its parent goes away (a killed npx wrapper)", async () => {
+/**
+ * Start `lorascope ARGS --out DIR` under sh, kill sh once `ready(DIR)` (checked every 200 ms, at most a
+ * minute) and say whether lorascope was still running 15 s later.
+ */
+async function outlivesKilledParent(args: readonly string[], ready: (out: string) => boolean): Promise<boolean> {
   const out = path.join(tmp(), "out");
   // sh starts lorascope in the background, prints its pid and waits; killing sh orphans it.
-  const cmd = `"${process.execPath}" ${CLI_ARGS.map((a) => `"${a}"`).join(" ")} reproduce --quick --workers 1 --out "${out}" 2>/dev/null & echo $!; wait`;
+  const argv = [...CLI_ARGS, ...args, "--out", out].map((a) => `"${a}"`).join(" ");
+  const cmd = `"${process.execPath}" ${argv} 2>/dev/null & echo $!; wait`;
   const sh = spawn("sh", ["-c", cmd], { stdio: ["ignore", "pipe", "ignore"] });
   const pid = await new Promise<number>((resolve) => sh.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim()))));
-  await new Promise((r) => setTimeout(r, 3000));
+  for (const t0 = Date.now(); !ready(out) && Date.now() - t0 < 60_000; ) await new Promise((r) => setTimeout(r, 200));
   sh.kill("SIGKILL");
   const alive = (): boolean => {
     try {
@@ -182,5 +187,20 @@ test("lorascope stops when its parent goes away (a killed npx wrapper)", async (
   while (alive() && Date.now() - t0 < 15000) await new Promise((r) => setTimeout(r, 200));
   const stillAlive = alive();
   if (stillAlive) process.kill(pid, "SIGKILL");
-  assert.ok(!stillAlive, "lorascope kept running after its parent was killed");
+  return stillAlive;
+}
+
+test("lorascope stops when its parent goes away (a killed npx wrapper)", async () => {
+  const started = Date.now();
+  const after3s = (): boolean => Date.now() - started > 3000;
+  assert.ok(!(await outlivesKilledParent(["reproduce", "--quick", "--workers", "1"], after3s)), "lorascope kept running after its parent was killed");
+});
+
+test("with --workers 0 it stops too, once its runs hold the main thread", async () => {
+  // Killed once the first job's rows are saved, while the next job trains on this process's own
+  // thread: a timer on the main thread may get no turn then, the watchdog thread does.
+  const firstRowsSaved = (out: string): boolean =>
+    existsSync(path.join(out, "runs")) && readdirSync(path.join(out, "runs")).some((f) => !f.startsWith("."));
+  const args = ["reproduce", "--quick", "--workers", "0"];
+  assert.ok(!(await outlivesKilledParent(args, firstRowsSaved)), "lorascope --workers 0 kept running after its parent was killed");
 });

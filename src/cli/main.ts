@@ -10,6 +10,9 @@ import { actionOf, fsErrorSentence, isFsError } from "../io/fs-errors.ts";
 import type { Command } from "./command.ts";
 import { commands } from "./registry.ts";
 import { HELP_WIDTH, wrap } from "./wrap.ts";
+import { exitWithParent, watchParentWhileRunning } from "./parent-watch.ts";
+
+export { exitWithParent };
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -87,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
+    watchParentWhileRunning(name);
     return await run();
   } catch (err) {
     if (!(err instanceof UserError)) return internalError(name, err);
@@ -107,24 +111,6 @@ function internalError(name: string, err: unknown): number {
       (process.env["LORASCOPE_DEBUG"] ? `${e.stack ?? ""}\n` : "(set LORASCOPE_DEBUG=1 for the stack)\n"),
   );
   return EXIT.failed;
-}
-
-/**
- * Leave when the parent goes away. Killing a wrapper (npx, a shell script) does not kill its child,
- * and a sweep left running would keep its output folder's lock; when this process is re-parented
- * (its parent pid changes) it stops as on SIGTERM, saying how many runs are saved. The check is a
- * timer, so it runs while the event loop is free: always in a sweep on worker processes (the
- * default); with --workers 0 the training in this process holds the loop for a job at a time.
- */
-export function exitWithParent(): void {
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid !== parent) {
-      clearInterval(timer);
-      process.kill(process.pid, "SIGTERM");
-    }
-  }, 1000);
-  timer.unref();
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"))) {
