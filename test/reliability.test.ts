@@ -23,6 +23,14 @@ import { readRowFile } from "../src/experiments/store.ts";
 import { runPool, WORKER_LOG } from "../src/experiments/worker-pool.ts";
 import { runEncoderSweep, runId, type EncoderSweepSpec } from "../src/experiments/encoder/sweep.ts";
 import { CLI_ARGS, lorascope } from "./support/cli.ts";
+import { lmFinetuneConfig } from "../src/cli/commands/finetune-lm.ts";
+import { generate } from "../src/cli/commands/generate.ts";
+import { merge } from "../src/cli/commands/merge.ts";
+import { hfFolderFiles } from "../src/io/convert-llama2c.ts";
+import { loadStories260K } from "../src/io/stories260k.ts";
+import { decodeSafetensors } from "../src/io/safetensors.ts";
+import { loadLm } from "../src/io/lm-model.ts";
+import { evaluateLm } from "../src/experiments/lm/evaluate.ts";
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), "lorascope-rel-"));
 const refuses = async (p: Promise<unknown>, re: RegExp): Promise<void> => {
@@ -144,6 +152,62 @@ test("damaged state files are named, set aside as *.damaged and their runs redon
   assert.equal(res.runsSkipped, 1);
   assert.ok(existsSync(path.join(out, "sweep.json.damaged")));
   assert.equal((JSON.parse(readFileSync(path.join(out, "sweep.json"), "utf8")) as { task: string }).task, "spam");
+});
+
+test("language models: bad flags, damaged models, empty data and foreign adapters are one sentence", async () => {
+  const dir = tmp();
+  const afile = path.join(dir, "afile");
+  writeFileSync(afile, "x");
+  // The command line, refused before anything loads.
+  const gen = (...a: string[]) => generate.prepare(["--model", "stories260K", ...a]);
+  await refuses(gen("--top-p", "1.5"), /--top-p must be at most 1/);
+  await refuses(gen("--top-p", "0"), /--top-p must be positive/);
+  await refuses(gen("--temperature", "-1"), /--temperature must be at least 0/);
+  await refuses(gen("--max-new-tokens", "0"), /--max-new-tokens must be at least 1/);
+  const ft = (...a: string[]) => lmFinetuneConfig(["--model", "stories260K", "--data", afile, "--lr", "1e-3", ...a]);
+  await refuses(ft("--seq-len", "1024"), /--seq-len 1024 is more than stories260K's 512 positions/);
+  await refuses(ft("--out", "/proc/self/x"), /under \/proc, a system folder/);
+  await refuses(ft("--out", path.join(afile, "sub")), /a part of the path is a file/);
+  const mg = (out: string) => merge.prepare(["--model", "stories260K", "--adapter", dir, "--out", out]);
+  await refuses(mg("/dev/shm/x"), /under \/dev, a system folder/);
+  await refuses(mg(path.join(afile, "sub")), /a part of the path is a file/);
+  await refuses(mg(dir), /is not empty/);
+
+  // stories260K as a folder, damaged one way each.
+  const files = hfFolderFiles(loadStories260K());
+  const folder = (name: string, change: (m: Map<string, Uint8Array | string>) => void): string => {
+    const m = new Map(files);
+    change(m);
+    mkdirSync(path.join(dir, name));
+    for (const [f, data] of m) writeFileSync(path.join(dir, name, f), data);
+    return path.join(dir, name);
+  };
+  const config = JSON.parse(files.get("config.json") as string) as Record<string, unknown>;
+  const q = "model.layers.0.self_attn.q_proj.weight";
+  const withoutQ = [...decodeSafetensors(files.get("model.safetensors") as Uint8Array, "w").tensors]
+    .filter(([n]) => n !== q)
+    .map(([n, t]) => [n, { shape: [...t.shape], data: t.data as Float32Array }] as const);
+  await refuses(loadLm(folder("mistral", (m) => m.set("config.json", JSON.stringify({ ...config, model_type: "mistral" })))), /model_type "mistral", which lorascope does not implement/);
+  await refuses(loadLm(folder("no-q", (m) => m.set("model.safetensors", encodeSafetensors(withoutQ)))), /missing model\.layers\.0\.self_attn\.q_proj\.weight/);
+  const noTok = folder("no-tok", (m) => m.delete("tokenizer.json"));
+  writeFileSync(path.join(dir, "text.txt"), "Once upon a time there was a cat.\n");
+  writeFileSync(path.join(dir, "empty.txt"), "");
+  writeFileSync(path.join(dir, "one.jsonl"), '{"input_ids": [5]}\n');
+  const ev = (model: string, data: string, adapter?: string) =>
+    evaluateLm({ model, data: path.join(dir, data), seqLen: 8, batch: 2, split: "test", ...(adapter === undefined ? {} : { adapter }) });
+  await refuses(ev(noTok, "text.txt"), /has no tokenizer\.json/);
+  await refuses(ev("stories260K", "empty.txt"), /empty\.txt is empty/);
+  await refuses(ev("stories260K", "one.jsonl"), /gives no sequence of at least two tokens/);
+  // An adapter whose factors do not fit q_proj's [64, 64].
+  const adapter = path.join(dir, "adapter");
+  mkdirSync(adapter);
+  writeFileSync(path.join(adapter, "adapter_config.json"), JSON.stringify({ r: 4, lora_alpha: 8, target_modules: ["q_proj"], peft_type: "LORA" }));
+  const key = (f: string) => `base_model.model.model.layers.0.self_attn.q_proj.${f}.weight`;
+  writeFileSync(path.join(adapter, "adapter_model.safetensors"), encodeSafetensors([
+    [key("lora_A"), { shape: [4, 128], data: new Float32Array(512) }],
+    [key("lora_B"), { shape: [128, 4], data: new Float32Array(512) }],
+  ]));
+  await refuses(ev("stories260K", "text.txt", adapter), /\[128, 128\] update but the model's weight there is \[64, 64\]|does not fit stories260K/);
 });
 
 test("the CLI: a bad --out is exit 2 with one line, and nothing is written", async () => {

@@ -3,11 +3,11 @@
 // are flushed to disk, and the temporary file is then renamed over the target (POSIX rename is atomic).
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
 import path from "node:path";
 import { pidAlive } from "./pid-alive.ts";
-import { fsErrorSentence, isFsError } from "./fs-errors.ts";
+import { fsErrorSentence, isFsError, type ErrnoError } from "./fs-errors.ts";
 
 /** Name the target on an error from writing to an open file (Node's has no path): the CLI's sentence shows it. */
 function withPath(err: unknown, file: string): unknown {
@@ -87,7 +87,12 @@ export async function checkEmptyOut(out: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return;
-    if (code === "ENOTDIR") throw new UserError(`${out} is a file; give --out a new or empty folder`);
+    if (code === "ENOTDIR") {
+      // `out` itself is a file, or a folder above it is (then `out` can never be made).
+      const isFile = await stat(out).then((st) => !st.isDirectory(), () => false);
+      if (isFile) throw new UserError(`${out} is a file; give --out a new or empty folder`);
+      throw new UserError(`${fsErrorSentence(err as ErrnoError, out, "create")}; give --out a writable folder`);
+    }
     throw new UserError(isFsError(err) ? fsErrorSentence(err, out, "read") : `cannot read ${out} (${String(err)})`);
   }
   if (entries.length > 0) {
