@@ -4,7 +4,7 @@
 // The folder is written whole or not at all: files go into a temporary sibling folder that is renamed
 // to the target at the end. `convertLlama2cFiles` reads the checkpoint by offset, one tensor at a time,
 // and streams each into model.safetensors, so memory follows the largest tensor, not the file.
-import { open, readFile, type FileHandle } from "node:fs/promises";
+import { readFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../core/errors.ts";
 import { buildFolderAtomic, writeFilesFlushed, writeFolderAtomic } from "./atomic.ts";
@@ -23,6 +23,7 @@ import {
 import { llama2cTokenizerConfig, llama2cTokenizerJson, readLlama2cTokenizer, type TokenizerJson } from "./llama2c-tokenizer.ts";
 import { encodeSafetensors } from "./safetensors.ts";
 import { writeSafetensorsByTensor } from "./safetensors-file.ts";
+import { openSized, readExactly } from "./positioned.ts";
 
 const WEIGHTS = "model.safetensors";
 const WEIGHTS_OPTIONS = { dtype: "F32", metadata: { format: "pt" } } as const;
@@ -72,12 +73,8 @@ async function readInput(file: string, what: string): Promise<Uint8Array> {
 }
 
 /** Fill `into` from byte `position` of the open checkpoint, or say that the file shrank while read. */
-async function readAt(fh: FileHandle, file: string, into: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < into.length; ) {
-    const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) throw new UserError(`the checkpoint ${file} ended at byte ${position + done} while it was read (changed on disk?)`);
-    done += bytesRead;
-  }
+function readAt(fh: FileHandle, file: string, into: Uint8Array, position: number): Promise<void> {
+  return readExactly(fh, into, position, (at) => new UserError(`the checkpoint ${file} ended at byte ${at} while it was read (changed on disk?)`));
 }
 
 /** Read and convert llama2.c files from disk. */
@@ -115,14 +112,7 @@ export async function convertLlama2cFiles(
   out: string,
 ): Promise<{ config: LlamaConfigJson; tensors: number }> {
   const tokBytes = await readInput(tokenizerFile, "tokenizer");
-  let fh: FileHandle;
-  let size: number;
-  try {
-    fh = await open(checkpointFile, "r");
-    size = (await fh.stat()).size;
-  } catch (err) {
-    throw cannotRead(err, checkpointFile, "checkpoint");
-  }
+  const { fh, size } = await openSized(checkpointFile, (err) => cannotRead(err, checkpointFile, "checkpoint"));
   try {
     const head = new Uint8Array(Math.min(LLAMA2C_HEADER_BYTES, size));
     await readAt(fh, checkpointFile, head, 0);

@@ -4,6 +4,7 @@
 // over 2 GiB (Node's largest Buffer) work. Written the same way: the header first (every shape is
 // known before any data), then each tensor at its offset as it is produced.
 import { open, unlink, type FileHandle } from "node:fs/promises";
+import { openSized, readExactly, writeExactly } from "./positioned.ts";
 import { endianness } from "node:os";
 import { UserError } from "../core/errors.ts";
 import { bf16BitsToF32, f16BitsToF32 } from "./half.ts";
@@ -37,35 +38,23 @@ function cannotRead(file: string, err: unknown): UserError {
 }
 
 /** Fill `into` from `position`, or throw naming the file when it ends first. */
-async function readExactly(fh: FileHandle, file: string, into: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < into.length) {
-    const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) {
-      throw new UserError(`${file} is not a valid safetensors file: it ended at byte ${position + done} while ${into.length} bytes were read from byte ${position} (truncated while open?)`);
-    }
-    done += bytesRead;
-  }
+function readAll(fh: FileHandle, file: string, into: Uint8Array, position: number): Promise<void> {
+  return readExactly(fh, into, position, (at) =>
+    new UserError(`${file} is not a valid safetensors file: it ended at byte ${at} while ${into.length} bytes were read from byte ${position} (truncated while open?)`),
+  );
 }
 
 const LITTLE_ENDIAN = endianness() === "LE";
 
 /** Open and validate a safetensors file; a missing or unreadable file is a UserError naming it. */
 export async function openSafetensors(file: string): Promise<SafetensorsFile> {
-  let fh: FileHandle;
-  let size: number;
-  try {
-    fh = await open(file, "r");
-    size = (await fh.stat()).size;
-  } catch (err) {
-    throw cannotRead(file, err);
-  }
+  const { fh, size } = await openSized(file, (err) => cannotRead(file, err));
   try {
     const first8 = new Uint8Array(Math.min(8, size));
-    await readExactly(fh, file, first8, 0);
+    await readAll(fh, file, first8, 0);
     const headerLen = headerLength(first8, size, file);
     const headerBytes = new Uint8Array(headerLen);
-    await readExactly(fh, file, headerBytes, 8);
+    await readAll(fh, file, headerBytes, 8);
     const header = parseSafetensorsHeader(headerBytes, size - 8 - headerLen, file);
     const entries = new Map(header.entries.map((e) => [e.name, e] as const));
     const entryOf = (name: string): SafetensorsEntry => {
@@ -77,7 +66,7 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
     const read = async (name: string): Promise<HostTensor> => {
       const e = entryOf(name);
       const bytes = new Uint8Array(e.end - e.begin);
-      await readExactly(fh, file, bytes, at(e));
+      await readAll(fh, file, bytes, at(e));
       return decodeTensor(bytes, e);
     };
     return {
@@ -91,12 +80,12 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
         if (LITTLE_ENDIAN && e.dtype === "F32") {
           // Read straight into the result's buffer: one copy of the data, no decode loop.
           const out = new Float32Array(n);
-          await readExactly(fh, file, new Uint8Array(out.buffer), at(e));
+          await readAll(fh, file, new Uint8Array(out.buffer), at(e));
           return out;
         }
         if (LITTLE_ENDIAN && (e.dtype === "F16" || e.dtype === "BF16")) {
           const bits = new Uint16Array(n);
-          await readExactly(fh, file, new Uint8Array(bits.buffer), at(e));
+          await readAll(fh, file, new Uint8Array(bits.buffer), at(e));
           const out = new Float32Array(n);
           const widen = e.dtype === "F16" ? f16BitsToF32 : bf16BitsToF32;
           for (let i = 0; i < n; i++) out[i] = widen(bits[i] as number);
@@ -112,14 +101,6 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
   } catch (err) {
     await fh.close();
     throw err;
-  }
-}
-
-/** Write all of `bytes` at `position` (a positioned write may take fewer bytes than asked). */
-async function writeExactly(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
-    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
   }
 }
 
