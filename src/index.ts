@@ -86,6 +86,7 @@ export {
   summarizeAdapter,
   loadStories260K,
   loadLlama2c,
+  convertLlama2cFiles,
   convertLlama2c,
   writeHfLlama,
   type HfLlamaModel,

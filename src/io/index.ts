@@ -50,5 +50,5 @@ export {
   type Llama2cModel,
 } from "./llama2c.ts";
 export { readLlama2cTokenizer, llama2cTokenizerJson, llama2cTokenizerConfig, bpeMerges, type Llama2cTokenizer } from "./llama2c-tokenizer.ts";
-export { convertLlama2c, loadLlama2c, writeHfLlama, hfFolderFiles, type HfLlamaModel } from "./convert-llama2c.ts";
+export { convertLlama2c, convertLlama2cFiles, loadLlama2c, writeHfLlama, hfFolderFiles, type HfLlamaModel } from "./convert-llama2c.ts";
 export { loadStories260K, STORIES260K, STORIES260K_DIR, STORIES260K_FILES } from "./stories260k.ts";
