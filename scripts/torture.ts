@@ -2,9 +2,11 @@
 // (hand-written cases plus, for every number, list and choice flag of every command, values out of
 // range, of the wrong kind, repeated or empty) and checks each: a non-zero exit, exactly one line on
 // stderr naming the problem, no stack trace, no "internal error", nothing left in the output folder,
-// and an answer within the time limit. Part 2 kills `reproduce --quick` (and a tiny encoder `sweep`)
-// with SIGKILL at random moments, resumes, and compares the final rows and summary with an
-// uninterrupted run. Not part of `npm test` (about 10 minutes on two cores).
+// and an answer within the time limit; the language-model commands' cases are in torture-lm.ts. The
+// cases run the built CLI (bin/lorascope.js, built first), several at once. Part 2 kills
+// `reproduce --quick` (and a tiny encoder `sweep`) with SIGKILL at random moments, resumes, and
+// compares the final rows and summary with an uninterrupted run. Not part of `npm test`: about
+// 9 CPU-minutes, 20 minutes of wall time on two cores that other work keeps busy (load 5–17).
 //
 //   node --import tsx scripts/torture.ts [--inputs-only | --kills-only] [--kills N] [--sweep-kills N]
 //     [--parallel N] [--match REGEX (only the bad inputs whose command line matches)] [--no-build]
