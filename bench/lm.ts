@@ -11,7 +11,7 @@
 // float32 buffers of the loss and its backward among them) exceed the 4 GiB wasm32 heap.
 import * as prng from "../src/core/prng.ts";
 import { disposeTree, engineThreads, initEngine, np, type Tensor } from "../src/engine/index.ts";
-import { loadLmSource } from "../src/io/lm-source.ts";
+import { loadLm } from "../src/io/lm-model.ts";
 import { loraConfig, scaling } from "../src/lora/config.ts";
 import { injectLora } from "../src/lora/inject.ts";
 import { context } from "../src/lora/linear.ts";
@@ -38,7 +38,7 @@ const arg = (name: string): string => {
 };
 
 async function model(name: string): Promise<{ config: LmConfig; params: Params }> {
-  if (name === "stories260K") return loadLmSource(name);
+  if (name === "stories260K") return loadLm(name);
   if (name === "llama15m") {
     // --vocab / --layers / --dim / --seq-positions override the shape (the memory probe in bench/NOTES.md).
     const shape = {

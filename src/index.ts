@@ -103,8 +103,15 @@ export { loadHfCheckpoint, loadCausalLM, type CausalLM } from "./io/hf-checkpoin
 // generation (KV cache, greedy or seeded nucleus sampling, streamed text) and adapters merged into an LM
 export { generate, TextStream, type GenerateOptions, type Generation } from "./models/generate.ts";
 export { sampleToken, argmax, type SamplingOptions } from "./models/sample.ts";
-export { loadLmSource, type LmSource } from "./io/lm-source.ts";
-export { withAdapter, mergedWeights, writeMergedFolder } from "./io/lm-adapter.ts";
+export {
+  loadLm,
+  loadLmTokenizer,
+  withAdapter,
+  mergedWeights,
+  writeMergedFolder,
+  type LoadedLm,
+  type LmTokenizerInfo,
+} from "./io/lm-model.ts";
 
 // models: the pretrained USE-lite sentence encoder; data: real labelled text
 export * as useLite from "./models/use-lite/index.ts";

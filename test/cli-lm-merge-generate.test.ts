@@ -10,8 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { disposeTree, initEngine, readScalar, refTree } from "../src/engine/index.ts";
 import { loadCausalLM, openHfCheckpoint } from "../src/io/hf-checkpoint.ts";
-import { withAdapter } from "../src/io/lm-adapter.ts";
-import { loadLmSource } from "../src/io/lm-source.ts";
+import { loadLm, withAdapter } from "../src/io/lm-model.ts";
 import { loadAdapter } from "../src/io/peft.ts";
 import { scaling } from "../src/lora/config.ts";
 import { context } from "../src/lora/linear.ts";
@@ -46,7 +45,7 @@ for (const [name, model] of [["stories260k", "stories260K"], ["gpt2", path.join(
       const mergedLoss = await loss(refTree(merged.params), merged.config, c.ids);
       const vsTransformers = Math.abs(mergedLoss / c.mergedLoss - 1);
       assert.ok(vsTransformers < TOL, `merged folder ${mergedLoss} vs transformers ${c.mergedLoss}`);
-      const base = await loadLmSource(model);
+      const base = await loadLm(model);
       const adapter = await loadAdapter(adapterDir);
       const unmerged = withAdapter(base.params, adapter, adapterDir, base.name);
       const ctx = context({ scaling: scaling(adapter.config) });
@@ -93,7 +92,7 @@ test("merge refuses a non-empty --out before loading, and an adapter made for an
     assert.deepEqual(await readdir(tmp), ["full"], "nothing was written");
     const noModel = await lorascope("generate", "--model", path.join(tmp, "nope"), "--prompt", "x");
     assert.equal(noModel.code, 2);
-    assert.match(noModel.stderr, /--model .*nope is neither stories260K nor an existing folder/);
+    assert.match(noModel.stderr, /--model .*nope is neither "stories260K" .*nor an existing folder/);
     const topP = await lorascope("generate", "--model", "stories260K", "--top-p", "1.5");
     assert.equal(topP.code, 2);
     assert.match(topP.stderr, /--top-p must be at most 1, got 1\.5/);

@@ -10,8 +10,7 @@ import path from "node:path";
 import * as prng from "../src/core/prng.ts";
 import { UserError } from "../src/core/errors.ts";
 import { disposeTree, initEngine, refTree } from "../src/engine/index.ts";
-import { loadLmSource } from "../src/io/lm-source.ts";
-import { mergedWeights, withAdapter } from "../src/io/lm-adapter.ts";
+import { loadLm, mergedWeights, requireTokenizer, withAdapter } from "../src/io/lm-model.ts";
 import { loadAdapter, saveAdapter } from "../src/io/peft.ts";
 import { loraConfig, scaling } from "../src/lora/config.ts";
 import { injectLora } from "../src/lora/inject.ts";
@@ -27,8 +26,8 @@ const LLAMA2C_START = "Once upon a time, there was a little girl named Lily. She
 const greedy = { temperature: 0, topP: 1, seed: 0 };
 
 test("greedy decoding from BOS on stories260K gives llama2.c's tokens and text", async () => {
-  const m = await loadLmSource("stories260K");
-  const tok = await m.tokenizer();
+  const m = await loadLm("stories260K");
+  const tok = requireTokenizer(m, "the test");
   const prompt = tok.encode("");
   assert.deepEqual(prompt, [1], "an empty prompt is the BOS token");
   const want = fixture.greedy.ids.slice(1);
@@ -50,8 +49,8 @@ test("greedy decoding from BOS on stories260K gives llama2.c's tokens and text",
 });
 
 test("a prompt is continued after its last token; too long a request is one sentence", async () => {
-  const m = await loadLmSource("stories260K");
-  const tok = await m.tokenizer();
+  const m = await loadLm("stories260K");
+  const tok = requireTokenizer(m, "the test");
   // The first 10 tokens of the greedy story as the prompt: greedy decoding goes on as from BOS.
   const prompt = fixture.greedy.ids.slice(0, 10);
   const out = await generate(m.params, m.config, prompt, { ...greedy, maxNewTokens: 8, eosId: tok.eosId });
@@ -64,8 +63,8 @@ test("a prompt is continued after its last token; too long a request is one sent
 });
 
 test("sampling is deterministic per seed, differs across seeds, and stops at EOS", async () => {
-  const m = await loadLmSource("stories260K");
-  const tok = await m.tokenizer();
+  const m = await loadLm("stories260K");
+  const tok = requireTokenizer(m, "the test");
   const run = (seed: number, eosId = tok.eosId) =>
     generate(m.params, m.config, [1], { temperature: 1, topP: 0.9, seed, maxNewTokens: 40, eosId });
   const [a, b, c] = [await run(1), await run(1), await run(2)];
@@ -105,8 +104,8 @@ test("sampleToken: argmax at temperature 0, the nucleus only, frequencies as the
 });
 
 test("streaming never splits a multi-byte character", async () => {
-  const m = await loadLmSource("stories260K");
-  const tok = await m.tokenizer();
+  const m = await loadLm("stories260K");
+  const tok = requireTokenizer(m, "the test");
   disposeTree(m.params);
   const text = "naïve café 🍕 漢字";
   const ids = tok.encode(text);
@@ -122,7 +121,7 @@ test("an adapter merged for decoding gives the unmerged forward's greedy tokens"
   await initEngine();
   const dir = await mkdtemp(path.join(tmpdir(), "lorascope-gen-adapter-"));
   try {
-    const m = await loadLmSource("stories260K");
+    const m = await loadLm("stories260K");
     // Both factors random ("none"), so B·A ≠ 0 and the adapter changes the text.
     const config = loraConfig({
       r: 4, lora_alpha: 16, target_modules: ["q_proj", "v_proj", "up_proj"], init_lora_weights: "none", init_std: 0.3,

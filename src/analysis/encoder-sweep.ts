@@ -6,7 +6,7 @@
 import { quantile } from "./fit.ts";
 import { meanDynamics, type DynamicsPoint } from "../experiments/rows.ts";
 import { type EncoderRunRow } from "../experiments/encoder/rows.ts";
-import { meanStd, paperCheck, paperVerdict as paperVerdictIn, standardError, type MeanStd, type PaperCheck } from "./paper-check.ts";
+import { chooseLrs, meanStd, paperCheck, paperVerdict as paperVerdictIn, standardError, type MeanStd, type PaperCheck } from "./paper-check.ts";
 
 export type { EncoderRunRow, MeanStd, PaperCheck };
 export { meanStd };
@@ -94,35 +94,25 @@ const valLoss = (r: EncoderRunRow): number =>
 const testAcc = (r: EncoderRunRow): number => (r.diverged || !Number.isFinite(r.test.accuracy) ? 0 : r.test.accuracy);
 
 export function analyzeEncoderSweep(rows: readonly EncoderRunRow[]): EncoderSweepSummary {
-  const inits = [...new Set(rows.map((r) => r.init))].sort();
-  const grid: Array<EncoderSweepSummary["grid"][number]> = [];
-  const optimalLr: Record<string, number> = {};
+  // Ties of mean validation accuracy (common: accuracy moves in steps of 1/n) go to the lower mean loss.
+  const { grid, optimalLr } = chooseLrs(
+    rows,
+    (at) => [meanStd(at.map(valAcc)).mean, -meanStd(at.map(valLoss)).mean],
+    (init, lr, at): GridCell => ({
+      init,
+      lr,
+      validation: meanStd(at.map(valAcc)),
+      test: meanStd(at.map(testAcc)),
+      diverged: at.filter((r) => r.diverged).length,
+      collapsed: collapsedCount(at),
+      heldOutGain: meanStd(at.map(heldOutGain)),
+      dynamicsAtEnd: endDynamics(at),
+    }),
+  );
   const bestAccuracy: Record<string, MeanStd> = {};
   const gainOverProbe: Record<string, PairedGain> = {};
-  for (const init of inits) {
-    const mine = rows.filter((r) => r.init === init);
-    const lrs = [...new Set(mine.map((r) => r.lr))].sort((a, b) => a - b);
-    let best: { lr: number; val: number; loss: number } | undefined;
-    for (const lr of lrs) {
-      const at = mine.filter((r) => r.lr === lr);
-      const validation = meanStd(at.map(valAcc));
-      grid.push({
-        init,
-        lr,
-        validation,
-        test: meanStd(at.map(testAcc)),
-        diverged: at.filter((r) => r.diverged).length,
-        collapsed: collapsedCount(at),
-        heldOutGain: meanStd(at.map(heldOutGain)),
-        dynamicsAtEnd: endDynamics(at),
-      });
-      const loss = meanStd(at.map(valLoss)).mean;
-      if (best === undefined || validation.mean > best.val || (validation.mean === best.val && loss < best.loss))
-        best = { lr, val: validation.mean, loss };
-    }
-    if (best === undefined) continue;
-    optimalLr[init] = best.lr;
-    const atBest = mine.filter((r) => r.lr === best.lr);
+  for (const [init, lr] of Object.entries(optimalLr)) {
+    const atBest = rows.filter((r) => r.init === init && r.lr === lr);
     bestAccuracy[init] = meanStd(atBest.map(testAcc));
     gainOverProbe[init] = pairedGain(atBest.map((r) => testAcc(r) - r.probe.test.accuracy));
   }

@@ -5,7 +5,16 @@
 // over seeds, and init pairs are compared run by run, paired by seed (same base model, same data
 // order: the adapter's start is the only difference), with the standard error of the differences.
 import { quantile } from "./fit.ts";
-import { meanStd, paperCheck, paperVerdict as paperVerdictIn, standardError, type MeanStd, type PaperCheck } from "./paper-check.ts";
+import {
+  chooseLrs,
+  meanStd,
+  pairedBySeed,
+  paperCheck,
+  paperVerdict as paperVerdictIn,
+  standardError,
+  type MeanStd,
+  type PaperCheck,
+} from "./paper-check.ts";
 import type { LmRunRow } from "../experiments/lm/rows.ts";
 
 export type { LmRunRow };
@@ -41,8 +50,13 @@ export interface LmSweepSummary {
   readonly runs: number;
   /** Median training tokens/s over runs; the largest peak memory (MiB). */
   readonly speed: { readonly tokensPerSecond: number; readonly peakRssMiB: number };
-  /** The paper's predictions, scored on test perplexity (lower is better), when init-a and init-b are both there. */
+  /**
+   * The paper's predictions, scored on test perplexity (lower is better), when init-a and init-b are
+   * both there; on validation perplexity when the sweep has no test split (a text file and --valid).
+   */
   readonly paper: PaperCheck | null;
+  /** Which perplexity the paper check scored. */
+  readonly paperSplit: "test" | "validation";
   readonly grid: ReadonlyArray<LmGridCell>;
 }
 
@@ -51,55 +65,40 @@ const ppl = (h: LmRunRow["validation"], diverged: boolean): number =>
 const valPpl = (r: LmRunRow): number => ppl(r.validation, r.diverged);
 const testPpl = (r: LmRunRow): number => ppl(r.test, r.diverged);
 
-function paired(
-  rows: readonly LmRunRow[],
-  [a, lrA]: readonly [string, number],
-  [b, lrB]: readonly [string, number],
-  pick: (r: LmRunRow) => number,
-): PairedDifference {
-  const at = (init: string, lr: number) =>
-    new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, pick(r)]));
-  const [ma, mb] = [at(a, lrA), at(b, lrB)];
-  const m = meanStd([...ma].filter(([seed]) => mb.has(seed)).map(([seed, v]) => v - (mb.get(seed) as number)));
-  return { ...m, a, b, se: standardError(m) };
-}
-
 export function analyzeLmSweep(rows: readonly LmRunRow[]): LmSweepSummary {
-  const inits = [...new Set(rows.map((r) => r.init))].sort();
-  const grid: LmGridCell[] = [];
-  const optimalLr: Record<string, number> = {};
+  // Without a test split (a text file and --valid), the paper check scores validation perplexity.
+  const hasTest = rows.some((r) => r.test !== null || (r.testBefore ?? null) !== null);
+  const { grid, optimalLr } = chooseLrs(
+    rows,
+    // A cell of diverged runs has mean +∞ and never wins (NaN, ∞ − ∞, can occur in the std only).
+    (at) => [-meanStd(at.map(valPpl)).mean],
+    (init, lr, at): LmGridCell => ({
+      init,
+      lr,
+      validation: meanStd(at.map(valPpl)),
+      test: meanStd(at.map(testPpl)),
+      diverged: at.filter((r) => r.diverged).length,
+      collapsed: at.filter((r) => r.collapsed).length,
+      runs: at.length,
+    }),
+  );
   const best: Record<string, { validation: MeanStd; test: MeanStd }> = {};
-  for (const init of inits) {
-    const mine = rows.filter((r) => r.init === init);
-    let choice: { lr: number; val: number } | undefined;
-    for (const lr of [...new Set(mine.map((r) => r.lr))].sort((a, b) => a - b)) {
-      const at = mine.filter((r) => r.lr === lr);
-      const validation = meanStd(at.map(valPpl));
-      grid.push({
-        init,
-        lr,
-        validation,
-        test: meanStd(at.map(testPpl)),
-        diverged: at.filter((r) => r.diverged).length,
-        collapsed: at.filter((r) => r.collapsed).length,
-        runs: at.length,
-      });
-      // NaN (∞ − ∞ in the std only) cannot occur in the mean; a cell of diverged runs has mean +∞.
-      if (choice === undefined || validation.mean < choice.val) choice = { lr, val: validation.mean };
-    }
-    if (choice === undefined) continue;
-    optimalLr[init] = choice.lr;
-    const atBest = mine.filter((r) => r.lr === choice.lr);
+  for (const [init, lr] of Object.entries(optimalLr)) {
+    const atBest = rows.filter((r) => r.init === init && r.lr === lr);
     best[init] = { validation: meanStd(atBest.map(valPpl)), test: meanStd(atBest.map(testPpl)) };
   }
+  type Cell = readonly [string, number];
+  const paired = (cellA: Cell, cellB: Cell, pick: (r: LmRunRow) => number): PairedDifference => {
+    const m = pairedBySeed(rows, cellA, cellB, pick);
+    return { ...m, a: cellA[0], b: cellB[0], se: standardError(m) };
+  };
+  const inits = Object.keys(optimalLr).sort();
   const differences: Array<LmSweepSummary["differences"][number]> = [];
   for (let i = 0; i < inits.length; i++) {
     for (let j = i + 1; j < inits.length; j++) {
       const [a, b] = [inits[i] as string, inits[j] as string];
-      const [lrA, lrB] = [optimalLr[a], optimalLr[b]];
-      if (lrA === undefined || lrB === undefined) continue;
-      const [cellA, cellB] = [[a, lrA], [b, lrB]] as const;
-      differences.push({ validation: paired(rows, cellA, cellB, valPpl), test: paired(rows, cellA, cellB, testPpl) });
+      const [cellA, cellB] = [[a, optimalLr[a] as number], [b, optimalLr[b] as number]] as const;
+      differences.push({ validation: paired(cellA, cellB, valPpl), test: paired(cellA, cellB, testPpl) });
     }
   }
   const finite = (xs: Array<number | undefined>): number[] =>
@@ -116,8 +115,9 @@ export function analyzeLmSweep(rows: readonly LmRunRow[]): LmSweepSummary {
       tokensPerSecond: quantile(finite(rows.map((r) => r.tokensPerSecond)), 0.5),
       peakRssMiB: rss.length === 0 ? NaN : Math.max(...rss),
     },
-    // Higher is better for the check: minus the test perplexity.
-    paper: paperCheck(rows, optimalLr, (r) => -testPpl(r)),
+    // Higher is better for the check: minus the perplexity.
+    paper: paperCheck(rows, optimalLr, (r) => -(hasTest ? testPpl(r) : valPpl(r))),
+    paperSplit: hasTest ? "test" : "validation",
     grid,
   };
 }
@@ -126,9 +126,9 @@ const num = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : String(x
 const pm = (m: MeanStd): string => `${num(m.mean)} ± ${num(m.std)}`;
 
 /** The paper's predictions in the words of perplexity (a positive gain is a lower perplexity for init-a). */
-export function lmPaperVerdict(p: PaperCheck): string[] {
+export function lmPaperVerdict(p: PaperCheck, split: "test" | "validation" = "test"): string[] {
   return paperVerdictIn(p, {
-    name: "best test perplexity",
+    name: `best ${split} perplexity`,
     headline: "best perplexity",
     // gain = −ppl_A − (−ppl_B) = ppl_B − ppl_A; shown as init-a − init-b in perplexity.
     format: (g) => `${num(-g.mean)} ± ${num(g.std)} perplexity`,
@@ -148,29 +148,39 @@ export function lmSweepJson(s: LmSweepSummary): string {
     runs: s.runs,
     speed: s.speed,
     paper: s.paper,
+    paperSplit: s.paperSplit,
     grid: s.grid,
   });
 }
 
 /** The terminal and markdown summary. */
 export function formatLmSweep(s: LmSweepSummary, title: string): string {
-  const lines = [`## ${title}`, "", "| init | lr | validation perplexity | test perplexity | diverged | collapsed |", "|---|---|---|---|---|---|"];
+  // Without a test split the test columns would only say ∞: they are left out.
+  const test = s.paperSplit === "test";
+  const lines = [
+    `## ${title}`,
+    "",
+    `| init | lr | validation perplexity |${test ? " test perplexity |" : ""} diverged | collapsed |`,
+    `|---|---|---|${test ? "---|" : ""}---|---|`,
+  ];
   for (const c of s.grid) {
     const star = s.optimalLr[c.init] === c.lr ? " ★" : "";
-    lines.push(`| ${c.init} | ${c.lr}${star} | ${pm(c.validation)} | ${pm(c.test)} | ${c.diverged}/${c.runs} | ${c.collapsed}/${c.runs} |`);
+    lines.push(`| ${c.init} | ${c.lr}${star} | ${pm(c.validation)} |${test ? ` ${pm(c.test)} |` : ""} ${c.diverged}/${c.runs} | ${c.collapsed}/${c.runs} |`);
   }
   lines.push("", "★ = η*, the lowest mean validation perplexity (mean ± sample std over seeds; a diverged run counts as ∞).", "");
   for (const [init, lr] of Object.entries(s.optimalLr)) {
     const b = s.best[init];
-    if (b !== undefined) lines.push(`- ${init}: η* = ${lr}, validation perplexity ${pm(b.validation)}, test ${pm(b.test)} (${b.test.n} seed(s))`);
+    if (b !== undefined) {
+      lines.push(`- ${init}: η* = ${lr}, validation perplexity ${pm(b.validation)}${test ? `, test ${pm(b.test)}` : ""} (${b.validation.n} seed(s))`);
+    }
   }
   for (const d of s.differences) {
     lines.push(
-      `- ${d.validation.a} − ${d.validation.b} at their η*, paired by seed: validation ${num(d.validation.mean)} (SE ${num(d.validation.se)}), ` +
-        `test ${num(d.test.mean)} (SE ${num(d.test.se)})`,
+      `- ${d.validation.a} − ${d.validation.b} at their η*, paired by seed: validation ${num(d.validation.mean)} (SE ${num(d.validation.se)})` +
+        (test ? `, test ${num(d.test.mean)} (SE ${num(d.test.se)})` : ""),
     );
   }
   lines.push(`- ${s.diverged} of ${s.runs} runs diverged, ${s.collapsed} collapsed`);
-  if (s.paper !== null) for (const v of lmPaperVerdict(s.paper)) lines.push(`- the paper predicts that ${v}`);
+  if (s.paper !== null) for (const v of lmPaperVerdict(s.paper, s.paperSplit)) lines.push(`- the paper predicts that ${v}`);
   return lines.join("\n") + "\n";
 }

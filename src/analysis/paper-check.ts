@@ -55,6 +55,55 @@ export function standardError(m: MeanStd): number {
   return m.n > 1 ? m.std / Math.sqrt(m.n) : Infinity;
 }
 
+/**
+ * score(a-run) − score(b-run) over the seeds both cells ran, as mean ± std over seeds: two runs of
+ * one seed share the base model and the data order, so the init is the only difference between them.
+ */
+export function pairedBySeed<R extends PaperRow>(
+  rows: readonly R[],
+  [a, lrA]: readonly [string, number],
+  [b, lrB]: readonly [string, number],
+  score: (r: R) => number,
+): MeanStd {
+  const at = (init: string, lr: number) =>
+    new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, score(r)]));
+  const [ma, mb] = [at(a, lrA), at(b, lrB)];
+  return meanStd([...ma].filter(([seed]) => mb.has(seed)).map(([seed, v]) => v - (mb.get(seed) as number)));
+}
+
+/**
+ * The grid's cells per init (lrs ascending) and η* per init: the lr whose runs rank highest by
+ * `rank` (compared element by element, higher first; ties go to the smaller lr). Each cell is
+ * summarised by `cell`.
+ */
+export function chooseLrs<R extends PaperRow, C>(
+  rows: readonly R[],
+  rank: (runs: readonly R[]) => readonly number[],
+  cell: (init: string, lr: number, runs: readonly R[]) => C,
+): { readonly grid: C[]; readonly optimalLr: Record<string, number> } {
+  const grid: C[] = [];
+  const optimalLr: Record<string, number> = {};
+  const beats = (x: readonly number[], y: readonly number[]): boolean => {
+    for (let i = 0; i < x.length; i++) {
+      const [xi, yi] = [x[i] as number, y[i] as number];
+      if (xi !== yi) return xi > yi;
+    }
+    return false;
+  };
+  for (const init of [...new Set(rows.map((r) => r.init))].sort()) {
+    const mine = rows.filter((r) => r.init === init);
+    let best: { lr: number; key: readonly number[] } | undefined;
+    for (const lr of [...new Set(mine.map((r) => r.lr))].sort((x, y) => x - y)) {
+      const at = mine.filter((r) => r.lr === lr);
+      grid.push(cell(init, lr, at));
+      const key = rank(at);
+      if (best === undefined || beats(key, best.key)) best = { lr, key };
+    }
+    if (best !== undefined) optimalLr[init] = best.lr;
+  }
+  return { grid, optimalLr };
+}
+
 /** The check, when the sweep has both init-a and init-b; `score` is the test score, higher better. */
 export function paperCheck<R extends PaperRow>(
   rows: readonly R[],
@@ -64,12 +113,7 @@ export function paperCheck<R extends PaperRow>(
   const lrA = optimalLr["init-a"];
   const lrB = optimalLr["init-b"];
   if (lrA === undefined || lrB === undefined) return null;
-  const at = (init: string, lr: number) =>
-    new Map(rows.filter((r) => r.init === init && r.lr === lr).map((r) => [r.seed, score(r)]));
-  const a = at("init-a", lrA);
-  const b = at("init-b", lrB);
-  const gains = [...a].filter(([seed]) => b.has(seed)).map(([seed, v]) => v - (b.get(seed) as number));
-  const gain = meanStd(gains);
+  const gain = pairedBySeed(rows, ["init-a", lrA], ["init-b", lrB], score);
   const tie = !(Math.abs(gain.mean) > standardError(gain));
   const share = (init: string, lr: number): number => {
     const ratios = rows.filter((r) => r.init === init && r.lr === lr && r.dynamics !== undefined).map((r) => {

@@ -86,8 +86,8 @@ export function configValues(table: FlagTable, content: unknown, file: string): 
   return out;
 }
 
-/** Read a JSON (.json) or YAML (anything else) config file and check it against the table. */
-export function readConfigFile(table: FlagTable, file: string): Map<string, FlagValue> {
+/** The parsed content of a JSON (.json) or YAML (anything else) config file; one sentence if it cannot be read. */
+function readContent(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -100,5 +100,26 @@ export function readConfigFile(table: FlagTable, file: string): Map<string, Flag
   } catch (err) {
     throw new UserError(`${file} is not valid ${path.extname(file) === ".json" ? "JSON" : "YAML"}: ${(err as Error).message.split("\n")[0] ?? ""}`);
   }
-  return configValues(table, content, file);
+  return content;
+}
+
+/** Read a JSON (.json) or YAML (anything else) config file and check it against the table. */
+export function readConfigFile(table: FlagTable, file: string): Map<string, FlagValue> {
+  return configValues(table, readContent(file), file);
+}
+
+/**
+ * The `model` a config file names, which picks the form of finetune / evaluate / sweep before the
+ * form's table checks the file; undefined when it names none or cannot be read (the form's own
+ * parser then says what is wrong with it).
+ */
+export function configModel(file: string): string | undefined {
+  try {
+    const content = readContent(file);
+    const m = typeof content === "object" && content !== null ? (content as Record<string, unknown>)["model"] : undefined;
+    return typeof m === "string" ? m : undefined;
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }

@@ -1,7 +1,6 @@
-// The language-model forms of `finetune` and `evaluate`, told from the sentence-encoder forms by
+// The language-model forms of `finetune`, `evaluate` and `sweep`, told from the sentence-encoder forms by
 // --model: "use-lite" (or no --model) is the encoder, anything else — "stories260K" or a Hugging
 // Face folder — a causal LM. Defaults come from experiments/lm/spec.ts, which is free of engine imports.
-import { readFileSync } from "node:fs";
 import { ALL_LINEAR, LM_DEFAULTS } from "../experiments/lm/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../lora/config.ts";
 import { CONFIG_FLAG } from "./encoder-flags.ts";
@@ -47,6 +46,26 @@ export const LM_FINETUNE_FLAGS = {
   json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
 } as const satisfies FlagTable;
 
+/** The LM sweep's table: a finetune's options without its axes (init, lr, seed), plus the grid's. */
+const {
+  init: _init,
+  lr: _lr,
+  seed: _seed,
+  out: _out,
+  json: _json,
+  ...LM_RUN_FLAGS
+} = LM_FINETUNE_FLAGS;
+
+export const LM_SWEEP_FLAGS = {
+  ...LM_RUN_FLAGS,
+  lrs: { kind: "numlist", help: "peak learning rates (required)", min: 1e-12, max: 1e3 },
+  inits: { kind: "list", help: "adapter initializations", choices: INIT_SCHEMES, default: ["init-a", "init-b"] },
+  seeds: { kind: "int", help: "seeds 0…N−1 (adapter and batch order)", min: 1, max: 10_000, default: 1 },
+  workers: { kind: "int", short: "j", setting: false, min: 0, max: 256, help: "worker processes (0 = run in this process)", defaultText: "all cores" },
+  out: { kind: "string", short: "o", value: "dir", setting: false, required: true, help: "sweep folder (runs/<id>.json rows, sweep.json, config.json, summary.md, token-cache/; rerunning skips finished runs)" },
+  json: { kind: "bool", setting: false, help: "print the analysis as one JSON document on stdout (the table goes to stderr)" },
+} as const satisfies FlagTable;
+
 export const LM_EVALUATE_FLAGS = {
   model: MODEL,
   adapter: { kind: "string", value: "dir", help: "a PEFT adapter folder (e.g. finetune's --out) to apply" },
@@ -58,8 +77,8 @@ export const LM_EVALUATE_FLAGS = {
   json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
 } as const satisfies FlagTable;
 
-/** The value of --model in argv (before `--`), else the `model` of a --config file, else undefined. */
-export function modelOf(argv: readonly string[]): string | undefined {
+/** The value of --model in argv (before `--`), else the `model` of a --config file (JSON or YAML), else undefined. */
+export async function modelOf(argv: readonly string[]): Promise<string | undefined> {
   const end = argv.indexOf("--");
   const args = end === -1 ? argv : argv.slice(0, end);
   let config: string | undefined;
@@ -71,20 +90,14 @@ export function modelOf(argv: readonly string[]): string | undefined {
     else if (a.startsWith("--config=")) config = a.slice("--config=".length);
   }
   if (config === undefined) return undefined;
-  // A recipe's config.json: JSON, which is enough to tell the two forms apart (YAML recipes name
-  // --model on the command line); a file that cannot be read is reported by the form's own parser.
-  try {
-    const m = (JSON.parse(readFileSync(config, "utf8")) as Record<string, unknown>)["model"];
-    return typeof m === "string" ? m : undefined;
-  } catch {
-    return undefined;
-  }
+  // Loaded only here: yaml is not needed for runs without a config file.
+  const { configModel } = await import("./config-file.ts");
+  return configModel(config);
 }
 
-/** Does argv ask for the causal-LM form of finetune / evaluate? (--task belongs to the encoder's.) */
-export const wantsLm = (argv: readonly string[]): boolean => {
-  const m = modelOf(argv);
-  const task = argv.some((a) => a === "--task" || a.startsWith("--task="));
-  return m !== undefined && m !== ENCODER_MODEL && !task;
-};
-
+/** Does argv ask for the causal-LM form of finetune / evaluate / sweep? (--task belongs to the encoder's.) */
+export async function wantsLm(argv: readonly string[]): Promise<boolean> {
+  if (argv.some((a) => a === "--task" || a.startsWith("--task="))) return false;
+  const m = await modelOf(argv);
+  return m !== undefined && m !== ENCODER_MODEL;
+}

@@ -81,7 +81,8 @@ export function loadLmText(spec: string, options: LmTextOptions): LmSequences {
   throw new UserError(`${spec} is neither a .txt or .jsonl file nor a built-in corpus (${BUILT_IN_CORPORA.join(", ")})`);
 }
 
-function corpusDocuments(
+/** The documents of a built-in corpus's `split`; undefined when `spec` names a file. */
+export function corpusDocuments(
   spec: string,
   split: SplitName,
 ): { docs: readonly TextDocument[]; split: SplitName } | undefined {

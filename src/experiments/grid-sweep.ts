@@ -43,6 +43,11 @@ export interface GridStudy<S extends GridCell, Sweep> {
    * name and a cell's settings hash, which every worker recomputes. Absent: no queue mode.
    */
   readonly queue?: { readonly study: QueueStudyName; cellHash(spec: S): string };
+  /**
+   * Work the cells share, done once in this process before the first cell runs (and only when a cell
+   * is left to run), e.g. tokenizing the texts every cell reads.
+   */
+  prepare?(sweep: Sweep, outDir: string, progress: (line: string) => void): Promise<void>;
 }
 
 export interface GridSweepResult<R> {
@@ -56,6 +61,11 @@ export const SWEEP_FILE = "sweep.json";
 
 export function runId(init: string, lr: number, seed: number): string {
   return `${init}-lr${lr}-seed${seed}`;
+}
+
+/** The sweep folder OUT of a row file OUT/runs/<run id>.json (a worker finds the sweep's shared files from it). */
+export function sweepDirOf(rowFilePath: string): string {
+  return path.dirname(path.dirname(rowFilePath));
 }
 
 /** A cell's row file: OUT/runs/<run id>.json. */
@@ -98,6 +108,8 @@ export interface GridSweepOptions {
   readonly onRun?: (done: number, total: number) => void;
   /** Run the cells through this job queue instead of local processes. */
   readonly queue?: QueueTarget;
+  /** Lines about the shared preparation (GridStudy.prepare), for stderr. */
+  readonly progress?: (line: string) => void;
 }
 
 /** Send `jobs` to the queue; each cell's row is written to its file as it comes back. */
@@ -140,6 +152,7 @@ export async function runGridSweep<R extends GridCell, S extends GridCell, Sweep
   let done = runsSkipped;
   if (runsSkipped > 0) opts.onRun?.(done, all.length);
   const onDone = () => opts.onRun?.(++done, all.length);
+  if (jobs.length > 0) await study.prepare?.(sweep, outDir, opts.progress ?? (() => {}));
   const workers = Math.min(opts.workers ?? os.availableParallelism(), jobs.length);
   if (opts.queue !== undefined) {
     if (jobs.length > 0) await runGridOnQueue(study, opts.queue, jobs, outDir, onDone);

@@ -123,7 +123,7 @@ export const evaluate: Command = {
       EVALUATE_FLAGS,
     ),
   async prepare(argv) {
-    if (wantsLm(argv)) return prepareLmEvaluate(argv);
+    if (await wantsLm(argv)) return prepareLmEvaluate(argv);
     const { values: v, positional } = await parseFlags(EVALUATE_FLAGS, argv);
     if (positional.length > 0) throw new UserError(`evaluate takes only flags, got "${positional[0] as string}"`);
     const dir = v.adapter;

@@ -8,6 +8,7 @@ import { parseFlags, settingsOf, type FlagValues } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { trainOptions } from "../train-flags.ts";
 import { CONFIG_FILE } from "../run-config.ts";
+import { checkLmPath } from "../../io/lm-path.ts";
 
 export interface LmFinetuneConfig {
   readonly spec: LmFinetuneSpec;
@@ -59,8 +60,8 @@ export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinet
 
 /** --model names something loadable, --seq-len fits its positions, --out is new or empty. */
 export async function checkModelAndOut(model: string, seqLen: number, out: string | undefined): Promise<void> {
-  const { checkLmName, lmPositionsOf } = await import("../../io/lm-model.ts");
-  await checkLmName(model);
+  checkLmPath(model);
+  const { lmPositionsOf } = await import("../../io/lm-model.ts");
   const positions = await lmPositionsOf(model);
   if (positions !== undefined && seqLen > positions) {
     throw new UserError(`--seq-len ${seqLen} is more than ${model}'s ${positions} positions; give at most ${positions}`);

@@ -180,7 +180,7 @@ export const finetune: Command = {
       FINETUNE_FLAGS,
     ),
   async prepare(argv) {
-    if (wantsLm(argv)) return prepareLmFinetune(argv);
+    if (await wantsLm(argv)) return prepareLmFinetune(argv);
     const c = await finetuneConfig(argv);
     if (c.out !== undefined) await guardOutDir(c.out, { mode: "fill", command: "finetune" });
     return () => runFinetune(c);

@@ -4,7 +4,8 @@ import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { LM_MODEL_FLAG, checkAdapterFlag, checkModelFlag } from "../lm-paths.ts";
+import { LM_MODEL_FLAG, checkAdapterFlag } from "../lm-paths.ts";
+import { checkLmPath } from "../../io/lm-path.ts";
 
 export const GENERATE_FLAGS = {
   ...LM_MODEL_FLAG,
@@ -45,7 +46,7 @@ export const generate: Command = {
     const { values, positional } = await parseFlags(GENERATE_FLAGS, argv);
     if (positional.length > 0) throw new UserError(`generate takes no positional arguments, got ${positional.join(" ")}`);
     if (values["top-p"] > 1) throw new UserError(`--top-p must be at most 1, got ${values["top-p"]}`);
-    checkModelFlag(values.model);
+    checkLmPath(values.model);
     if (values.adapter !== undefined) checkAdapterFlag(values.adapter);
     const run: GenerateRun = {
       model: values.model,
@@ -62,13 +63,12 @@ export const generate: Command = {
 };
 
 async function runGenerate(run: GenerateRun): Promise<number> {
-  const { loadLmSource } = await import("../../io/lm-source.ts");
+  const { loadLm, mergedWeights, requireTokenizer } = await import("../../io/lm-model.ts");
   const { loadAdapter } = await import("../../io/peft.ts");
-  const { mergedWeights } = await import("../../io/lm-adapter.ts");
   const { generate: decode, TextStream } = await import("../../models/generate.ts");
   const { disposeTree } = await import("../../engine/index.ts");
-  const source = await loadLmSource(run.model);
-  const tokenizer = await source.tokenizer();
+  const source = await loadLm(run.model);
+  const tokenizer = requireTokenizer(source, "generating text");
   let params = source.params;
   if (run.adapter !== undefined) {
     params = mergedWeights(params, await loadAdapter(run.adapter), run.adapter, source.name);

@@ -4,7 +4,8 @@ import { UserError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { LM_MODEL_FLAG, checkAdapterFlag, checkModelFlag } from "../lm-paths.ts";
+import { LM_MODEL_FLAG, checkAdapterFlag } from "../lm-paths.ts";
+import { checkLmPath } from "../../io/lm-path.ts";
 
 export const MERGE_FLAGS = {
   ...LM_MODEL_FLAG,
@@ -29,7 +30,7 @@ export const merge: Command = {
   async prepare(argv) {
     const { values, positional } = await parseFlags(MERGE_FLAGS, argv);
     if (positional.length > 0) throw new UserError(`merge takes no positional arguments, got ${positional.join(" ")}`);
-    checkModelFlag(values.model);
+    checkLmPath(values.model);
     checkAdapterFlag(values.adapter);
     // The folder is written whole at the end; its place is checked now, before the model is read.
     const { guardOutDir } = await import("../../io/out-dir.ts");
@@ -39,12 +40,11 @@ export const merge: Command = {
 };
 
 async function runMerge(model: string, adapterDir: string, out: string): Promise<number> {
-  const { loadLmSource } = await import("../../io/lm-source.ts");
+  const { loadLm, mergedWeights, writeMergedFolder } = await import("../../io/lm-model.ts");
   const { loadAdapter } = await import("../../io/peft.ts");
-  const { mergedWeights, writeMergedFolder } = await import("../../io/lm-adapter.ts");
   const { disposeTree } = await import("../../engine/index.ts");
   const adapter = await loadAdapter(adapterDir);
-  const source = await loadLmSource(model);
+  const source = await loadLm(model);
   const params = mergedWeights(source.params, adapter, adapterDir, source.name);
   try {
     await writeMergedFolder(out, source, params);

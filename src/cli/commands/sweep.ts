@@ -17,6 +17,8 @@ import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encode
 import { trainFlags, trainOptions } from "../train-flags.ts";
 import type { QueueTarget } from "../../experiments/queue/url.ts";
 import { QUEUE_FLAG, queueNote, queueTarget } from "../queue-flags.ts";
+import { wantsLm } from "../lm-flags.ts";
+import { lmSweepHelp, prepareLmSweep } from "./sweep-lm.ts";
 
 export const SWEEP_FLAGS = {
   ...CONFIG_FLAG,
@@ -100,16 +102,19 @@ async function runSweep(c: SweepConfig): Promise<number> {
 
 export const sweep: Command = {
   name: "sweep",
-  summary: "LR × init × seed sweep of LoRA finetunes of a pretrained encoder (parallel, resumable)",
+  summary: "LR × init × seed sweep of LoRA finetunes of a causal LM (--model stories260K|DIR) or the sentence encoder (parallel, resumable)",
   help: () =>
+    lmSweepHelp() +
+    "\n\nThe sentence encoder (--model use-lite):\n\n" +
     commandHelp(
-      "Usage: lorascope sweep (--task sentiment|spam | --data DIR) [--lrs a,b,c] [--inits init-a,init-b] [--seeds N] [options]",
+      "Usage: lorascope sweep [--model use-lite] (--task sentiment|spam | --data DIR) [--lrs a,b,c] [--inits init-a,init-b] [--seeds N] [options]",
       [
         "Runs every (lr, init, seed) finetune not yet in OUT/runs, one worker process per core, then picks η* per init on mean validation accuracy and reports the test accuracy at η* (mean ± std over seeds) next to the frozen-encoder linear probe. OUT/config.json records every setting; `lorascope sweep --config OUT/config.json` reruns the sweep (finished runs are skipped). With --queue, the runs go to a Redis job queue served by `lorascope worker` on any number of machines. Progress goes to stderr.",
       ],
       SWEEP_FLAGS,
     ),
   async prepare(argv) {
+    if (await wantsLm(argv)) return prepareLmSweep(argv);
     const c = await sweepConfig(argv);
     // Every run's spec is checked before the folder is touched (a rejected sweep writes nothing).
     const { sweepRuns } = await import("../../experiments/encoder/sweep.ts");

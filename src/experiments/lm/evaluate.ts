@@ -5,7 +5,7 @@ import { UserError } from "../../core/errors.ts";
 import * as prng from "../../core/prng.ts";
 import { refTree, disposeTree, jit, np, readScalar, type Tensor } from "../../engine/index.ts";
 import type { Params } from "../../core/tree.ts";
-import { loadLm, type LoadedLm } from "../../io/lm-model.ts";
+import { loadLm, type LmTokenizerInfo } from "../../io/lm-model.ts";
 import { applyAdapter, loadAdapter } from "../../io/peft.ts";
 import { scaling } from "../../lora/config.ts";
 import { injectLora } from "../../lora/inject.ts";
@@ -13,7 +13,8 @@ import { context as loraContext } from "../../lora/linear.ts";
 import { causalLmLoss, logits, maxPositions, type LmConfig } from "../../models/lm.ts";
 import type { Ctx } from "../../nn/context.ts";
 import { combineTokenLosses, evalBatches, padLengths, type LmBatch } from "../../data/lm-batches.ts";
-import { loadLmText, type LmSequences } from "../../data/lm-text.ts";
+import type { LmSequences } from "../../data/lm-text.ts";
+import { loadLmTextCached } from "../../data/lm-token-cache.ts";
 import type { SplitName } from "../../data/documents.ts";
 
 export interface LmLoss {
@@ -66,15 +67,31 @@ export function checkSeqLen(seqLen: number, cfg: LmConfig, model: string): void 
   }
 }
 
+export interface LmSequencesOptions {
+  /** Keep the first this many sequences. */
+  readonly limit?: number | undefined;
+  /** A token cache folder (data/lm-token-cache.ts): ids read from it, or tokenized and stored there. */
+  readonly tokenCache?: string | undefined;
+}
+
 /** Token sequences of `spec` for `lm` (a built-in corpus's `split`), cut to `seqLen`, the first `limit` kept. */
-export function lmSequences(lm: LoadedLm, spec: string, seqLen: number, split: SplitName, limit?: number): LmSequences {
+export function lmSequences(
+  lm: LmTokenizerInfo,
+  spec: string,
+  seqLen: number,
+  split: SplitName,
+  options: LmSequencesOptions = {},
+): LmSequences {
   // A folder without tokenizer.json can still read pre-tokenized .jsonl; text says what is missing.
   const tokenizer = lm.tokenizer ?? {
     encode: (): number[] => {
       throw new UserError(`${lm.name} has no tokenizer.json, so ${spec} cannot be tokenized; add the model's tokenizer.json or give a .jsonl file of {"input_ids": [...]} lines`);
     },
   };
-  const seqs = loadLmText(spec, { seqLen, vocabSize: lm.config.vocabSize, tokenizer, split });
+  const { tokenCache: dir } = options;
+  const cache = dir === undefined || lm.tokenizerKey === undefined ? undefined : { dir, tokenizerKey: lm.tokenizerKey };
+  const seqs = loadLmTextCached(spec, { seqLen, vocabSize: lm.vocabSize, tokenizer, split }, cache);
+  const { limit } = options;
   if (limit === undefined || limit >= seqs.sequences.length) return seqs;
   const sequences = seqs.sequences.slice(0, limit);
   return { ...seqs, sequences, tokens: sequences.reduce((n, s) => n + s.length, 0), description: `${seqs.description}, first ${limit} sequences` };
@@ -99,7 +116,7 @@ export async function evaluateLm(
 ): Promise<LmLoss & { readonly sequences: number; readonly description: string }> {
   const lm = await loadLm(o.model);
   checkSeqLen(o.seqLen, lm.config, o.model);
-  const seqs = lmSequences(lm, o.data, o.seqLen, o.split, o.limit);
+  const seqs = lmSequences(lm, o.data, o.seqLen, o.split, { limit: o.limit });
   let params = lm.params;
   let ctx: Ctx | undefined;
   if (o.adapter !== undefined) {

@@ -20,7 +20,6 @@ import { scaling, type LoraConfig } from "../../lora/config.ts";
 import { injectLora } from "../../lora/inject.ts";
 import { context as loraContext } from "../../lora/linear.ts";
 import { causalLmLoss, logits, type LmConfig } from "../../models/lm.ts";
-import { BUILT_IN_CORPORA } from "../../data/lm-text.ts";
 import { makeBatch, padLengths, trainBatches, type LmBatch } from "../../data/lm-batches.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
 import { runLoop } from "../../train/loop.ts";
@@ -29,7 +28,7 @@ import { finetuneOptimizer, scheduleOf } from "../../train/optimizer.ts";
 import type { TrainState } from "../../train/trainer.ts";
 import { dynamicsRecorder, type ModuleDynamics } from "../dynamics.ts";
 import { batchTensors, checkSeqLen, lmSequences, lossEvaluator, PAD_ID, type LmLoss } from "./evaluate.ts";
-import { lmLoraConfig, lmSpec, type LmFinetuneSpec } from "./spec.ts";
+import { hasTestSplit, lmLoraConfig, lmSpec, validationOf, type LmFinetuneSpec } from "./spec.ts";
 
 export const RUN_FILE = "run.json";
 export { METRICS_FILE };
@@ -88,9 +87,9 @@ export interface LmFinetuneOptions {
   /** More files for the output folder (name → text), e.g. the CLI's config.json. */
   readonly extraFiles?: ReadonlyMap<string, string>;
   readonly progress?: Progress;
+  /** A token cache folder shared by runs on the same texts (a sweep's OUT/token-cache). */
+  readonly tokenCache?: string;
 }
-
-const isCorpus = (spec: string): boolean => (BUILT_IN_CORPORA as readonly string[]).includes(spec);
 
 export async function runLmFinetune(
   partial: LmFinetuneSpec,
@@ -103,12 +102,14 @@ export async function runLmFinetune(
   checkSeqLen(spec.seqLen, cfg, spec.model);
   const lora = lmLoraConfig(spec, cfg.modelType);
 
-  const train = lmSequences(lm, spec.data, spec.seqLen, "train");
+  const cached = { tokenCache: options.tokenCache };
+  const train = lmSequences(lm, spec.data, spec.seqLen, "train", cached);
   if (train.truncated > 0) progress(`note: ${train.truncated} of the .jsonl lines were longer than ${spec.seqLen} tokens and were cut`);
   if (train.dropped > 0) progress(`note: ${train.dropped} .jsonl lines had fewer than two tokens and were left out`);
-  const validSpec = spec.valid ?? (isCorpus(spec.data) ? spec.data : undefined);
-  const valid = validSpec === undefined ? undefined : lmSequences(lm, validSpec, spec.seqLen, "validation", spec.evalLimit);
-  const test = isCorpus(spec.data) ? lmSequences(lm, spec.data, spec.seqLen, "test", spec.evalLimit) : undefined;
+  const validSpec = validationOf(spec);
+  const heldOpts = { ...cached, limit: spec.evalLimit };
+  const valid = validSpec === undefined ? undefined : lmSequences(lm, validSpec, spec.seqLen, "validation", heldOpts);
+  const test = hasTestSplit(spec) ? lmSequences(lm, spec.data, spec.seqLen, "test", heldOpts) : undefined;
   progress(
     `${spec.model} (${cfg.modelType}), train: ${train.description}, ${train.sequences.length} sequences, ${train.tokens} tokens` +
       (valid === undefined ? "" : `; validation: ${valid.description}, ${valid.sequences.length} sequences`),
