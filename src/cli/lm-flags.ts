@@ -1,10 +1,11 @@
 // The language-model forms of `finetune`, `evaluate` and `sweep`, told from the sentence-encoder forms by
 // --model: "use-lite" (or no --model) is the encoder, anything else — "stories260K" or a Hugging
 // Face folder — a causal LM. Defaults come from experiments/lm/spec.ts, which is free of engine imports.
+import path from "node:path";
 import { ALL_LINEAR, LM_DEFAULTS } from "../experiments/lm/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../lora/config.ts";
 import { CONFIG_FLAG } from "./encoder-flags.ts";
-import { trainFlags } from "./train-flags.ts";
+import { CHECKPOINT_FLAG, trainFlags } from "./train-flags.ts";
 import type { FlagTable } from "./flags.ts";
 
 const D = LM_DEFAULTS;
@@ -43,6 +44,8 @@ export const LM_FINETUNE_FLAGS = {
   "dynamics-every": { kind: "int", help: "measure the LoRA dynamics every this many steps (0: never)", min: 0, max: 10_000_000, default: D.dynamicsEvery },
   "eval-limit": { kind: "int", help: "evaluate on the first this many sequences of each held-out set (default: all)", min: 1, max: 100_000_000 },
   out: { kind: "string", short: "o", value: "dir", setting: false, help: "new or empty folder for the PEFT adapter, run.json, metrics.jsonl and config.json" },
+  ...CHECKPOINT_FLAG,
+  resume: { kind: "string", value: "dir", setting: false, help: "continue the interrupted run in this --out folder from its checkpoint (settings from its config.json)" },
   json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
 } as const satisfies FlagTable;
 
@@ -53,6 +56,8 @@ const {
   seed: _seed,
   out: _out,
   json: _json,
+  "checkpoint-every": _checkpointEvery,
+  resume: _resume,
   ...LM_RUN_FLAGS
 } = LM_FINETUNE_FLAGS;
 
@@ -88,6 +93,9 @@ export async function modelOf(argv: readonly string[]): Promise<string | undefin
     if (a.startsWith("--model=")) return a.slice("--model=".length);
     if (a === "--config" || a === "-c") config = args[i + 1];
     else if (a.startsWith("--config=")) config = a.slice("--config=".length);
+    // `finetune --resume OUT` takes its settings from OUT/config.json.
+    else if (a === "--resume" && config === undefined && args[i + 1] !== undefined) config = path.join(args[i + 1] as string, "config.json");
+    else if (a.startsWith("--resume=") && config === undefined) config = path.join(a.slice("--resume=".length), "config.json");
   }
   if (config === undefined) return undefined;
   // Loaded only here: yaml is not needed for runs without a config file.

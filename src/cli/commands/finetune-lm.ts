@@ -4,7 +4,9 @@
 import { UserError } from "../../core/errors.ts";
 import type { LmFinetuneSpec } from "../../experiments/lm/spec.ts";
 import { LM_FINETUNE_FLAGS } from "../lm-flags.ts";
-import { parseFlags, settingsOf, type FlagValues } from "../flags.ts";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { parseArgv, parseFlags, settingsOf, type FlagValues } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { trainOptions } from "../train-flags.ts";
 import { CONFIG_FILE } from "../run-config.ts";
@@ -13,6 +15,8 @@ import { checkLmPath } from "../../io/lm-path.ts";
 export interface LmFinetuneConfig {
   readonly spec: LmFinetuneSpec;
   readonly out: string | undefined;
+  readonly resume: boolean;
+  readonly checkpointEvery: number | undefined;
   readonly json: boolean;
   /** The resolved settings, as config.json holds them. */
   readonly settings: Record<string, unknown>;
@@ -42,7 +46,8 @@ function lmFinetuneSpec(v: FlagValues<typeof LM_FINETUNE_FLAGS>): LmFinetuneSpec
 
 /** argv (and a --config file) → config; every usage error is found here (exit 2). */
 export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinetuneConfig> {
-  const { values: v, positional } = await parseFlags(LM_FINETUNE_FLAGS, argv);
+  const dir = resumeDir(argv);
+  const { values: v, positional } = await parseFlags(LM_FINETUNE_FLAGS, dir === undefined ? argv : [...argv, "--config", path.join(dir, CONFIG_FILE)]);
   if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
   if (v.steps !== undefined && v.epochs !== undefined) throw new UserError("give --steps or --epochs, not both");
   if (v.dropout > 0) {
@@ -51,11 +56,22 @@ export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinet
   if (v["warmup-fraction"] >= 1) throw new UserError(`--warmup-fraction must be below 1, got ${v["warmup-fraction"]}`);
   const { lmSpec } = await import("../../experiments/lm/spec.ts");
   const spec = lmSpec(lmFinetuneSpec(v));
-  await checkModelAndOut(spec.model, spec.seqLen, v.out);
+  await checkModelAndOut(spec.model, spec.seqLen, dir === undefined ? v.out : undefined);
   const settings: Record<string, unknown> = settingsOf(LM_FINETUNE_FLAGS, v);
   // No --target-modules means the architecture's default; a config file cannot hold an empty list.
   if (v["target-modules"].length === 0) delete settings["target-modules"];
-  return { spec, out: v.out, json: v.json, settings };
+  return { spec, out: dir ?? v.out, resume: dir !== undefined, checkpointEvery: v["checkpoint-every"], json: v.json, settings };
+}
+
+/** `--resume OUT`: the folder, once checked to hold a config.json; a resumed run takes every setting from it. */
+function resumeDir(argv: readonly string[]): string | undefined {
+  const { given } = parseArgv(LM_FINETUNE_FLAGS, argv);
+  const dir = given.get("resume");
+  if (typeof dir !== "string") return undefined;
+  const extra = [...given.keys()].filter((f) => !["resume", "json", "checkpoint-every"].includes(f));
+  if (extra.length > 0) throw new UserError(`--resume takes every setting from ${dir}/${CONFIG_FILE}; drop --${extra[0] as string}`);
+  if (!existsSync(path.join(dir, CONFIG_FILE))) throw new UserError(`${dir} has no ${CONFIG_FILE}; --resume needs the --out folder of a finetune`);
+  return dir;
 }
 
 /** --model names something loadable, --seq-len fits its positions, --out is new or empty. */
@@ -78,6 +94,8 @@ async function runLmFinetuneCommand(c: LmFinetuneConfig): Promise<number> {
   const { runLmFinetune } = await import("../../experiments/lm/finetune.ts");
   const r = await runLmFinetune(c.spec, {
     ...(c.out === undefined ? {} : { outDir: c.out }),
+    resume: c.resume,
+    ...(c.checkpointEvery === undefined ? {} : { checkpointEvery: c.checkpointEvery }),
     extraFiles: new Map([[CONFIG_FILE, JSON.stringify(c.settings, null, 2) + "\n"]]),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
@@ -117,9 +135,10 @@ async function runLmFinetuneCommand(c: LmFinetuneConfig): Promise<number> {
 
 export function lmFinetuneHelp(): string {
   return commandHelp(
-    "Usage: lorascope finetune --model stories260K|DIR --data F|sotu|brown[:genre] --lr <lr> [--init init-a] [--steps N|--epochs N] [options]",
+    "Usage: lorascope finetune --model stories260K|DIR --data F|sotu|brown[:genre] --lr <lr> [--init init-a] [--steps N|--epochs N] [options]\n" +
+      "       lorascope finetune --resume OUT",
     [
-      "Trains LoRA factors of a causal language model (Llama or GPT-2) with AdamW and the causal-LM loss (mean over predicted tokens), reports held-out loss and perplexity before and after (a built-in corpus: its validation and test splits), the per-module dynamics, and with --out writes a PEFT adapter (task_type CAUSAL_LM), run.json, metrics.jsonl (as the run goes) and config.json; the folder is made only once the model, the data and the target modules have been checked. Progress, with tokens/s, goes to stderr.",
+      "Trains LoRA factors of a causal language model (Llama or GPT-2) with AdamW and the causal-LM loss (mean over predicted tokens), reports held-out loss and perplexity before and after (a built-in corpus: its validation and test splits), the per-module dynamics, and with --out writes a PEFT adapter (task_type CAUSAL_LM), run.json, metrics.jsonl (as the run goes) and config.json; the folder is made only once the model, the data and the target modules have been checked. With --out the run keeps OUT/checkpoint (every minute, or every --checkpoint-every steps) until it finishes; `lorascope finetune --resume OUT` continues an interrupted run to the result the uninterrupted run would have had. Progress, with tokens/s, goes to stderr.",
     ],
     LM_FINETUNE_FLAGS,
   );

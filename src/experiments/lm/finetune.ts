@@ -10,6 +10,7 @@
 import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import * as prng from "../../core/prng.ts";
+import { UserError } from "../../core/errors.ts";
 import { combine, flatten, getPath, setPath, type Params } from "../../core/tree.ts";
 import { disposeTree, np, read, tensor, type Tensor } from "../../engine/index.ts";
 import { checkEmptyOut, writeFileAtomic } from "../../io/atomic.ts";
@@ -23,10 +24,13 @@ import { causalLmLoss, logits, type LmConfig } from "../../models/lm.ts";
 import { makeBatch, padLengths, trainBatches, type LmBatch } from "../../data/lm-batches.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
 import { runLoop } from "../../train/loop.ts";
-import { METRICS_FILE, nullSink, openMetrics } from "../../train/metrics.ts";
+import { METRICS_FILE, nullSink, openMetrics, readMetrics } from "../../train/metrics.ts";
 import { finetuneOptimizer, scheduleOf } from "../../train/optimizer.ts";
 import type { TrainState } from "../../train/trainer.ts";
+import type { LoopState } from "../../train/loop.ts";
+import { checkpointDir, loadCheckpoint, removeCheckpoint, saveCheckpoint } from "../../train/checkpoint.ts";
 import { dynamicsRecorder, type ModuleDynamics } from "../dynamics.ts";
+import { canonicalSettings } from "../store.ts";
 import { batchTensors, checkSeqLen, lmSequences, lossEvaluator, PAD_ID, type LmLoss } from "./evaluate.ts";
 import { hasTestSplit, lmLoraConfig, lmSpec, validationOf, type LmFinetuneSpec } from "./spec.ts";
 
@@ -89,6 +93,16 @@ export interface LmFinetuneOptions {
   readonly progress?: Progress;
   /** A token cache folder shared by runs on the same texts (a sweep's OUT/token-cache). */
   readonly tokenCache?: string;
+  /** Continue the interrupted run in `outDir` from its checkpoint. */
+  readonly resume?: boolean;
+  /** With `outDir`: checkpoint every this many steps; absent: every minute. */
+  readonly checkpointEvery?: number;
+}
+
+/** What a checkpoint keeps besides the tensors: the loop's state and the spec it belongs to. */
+interface CheckpointMeta {
+  readonly loop: LoopState;
+  readonly spec: string;
 }
 
 export async function runLmFinetune(
@@ -168,12 +182,14 @@ export async function runLmFinetune(
 
   // From here on the run writes into --out: metrics.jsonl as it goes, config.json first, so that a
   // folder of a run killed midway says what it was. Bad input was all refused above.
-  if (options.outDir !== undefined) {
-    await checkEmptyOut(options.outDir);
-    await mkdir(options.outDir, { recursive: true });
-    for (const [name, text] of options.extraFiles ?? []) await writeFileAtomic(path.join(options.outDir, name), text);
+  const out = options.outDir;
+  const resume = options.resume === true;
+  if (resume && (out === undefined || checkpointDir(out) === undefined)) throw new UserError(`${out ?? "the run"} has no checkpoint to resume`);
+  if (out !== undefined && !resume) {
+    await checkEmptyOut(out);
+    await mkdir(out, { recursive: true });
+    for (const [name, text] of options.extraFiles ?? []) await writeFileAtomic(path.join(out, name), text);
   }
-  const sink = options.outDir === undefined ? nullSink : openMetrics(options.outDir);
   const dynamics: ModuleDynamics[] = [];
   const measure = async (params: Params, step: number): Promise<void> => {
     if (recorder === undefined || dynamics.at(-1)?.step === step) return;
@@ -181,12 +197,37 @@ export async function runLmFinetune(
     dynamics.push(...rows);
     sink.write({ step, dynamics: rows });
   };
-  sink.write({
-    step: 0,
-    ...(before.valid === undefined ? {} : { valid: before.valid }),
-    ...(before.test === undefined ? {} : { test: before.test }),
-  });
-  await measure(inj.params, 0);
+  // Start: fresh, or the checkpoint's tensors in a fresh run's shapes (resume.ts).
+  const fresh = trainer.init(inj.params);
+  const specText = canonicalSettings({ ...spec }); // key order aside: a CLI-made spec matches a library-made one
+  let start: { step: number; loop: LoopState } | undefined;
+  let state: TrainState = fresh;
+  let best: Map<string, Float32Array> | undefined;
+  const earlier: number[] = []; // the training losses before the checkpoint (a resumed run)
+  let sink = nullSink;
+  if (resume && out !== undefined) {
+    const ck = await loadCheckpoint<CheckpointMeta>(out, { trainable: fresh.trainable, optState: fresh.optState });
+    if (ck.meta.spec !== specText) throw new UserError(`the checkpoint in ${out} belongs to other settings than ${path.join(out, "config.json")}`);
+    state = { trainable: ck.trainable, frozen: fresh.frozen, optState: ck.optState, step: ck.step };
+    start = { step: ck.step, loop: ck.meta.loop };
+    recorder?.importState(new Map([...ck.host].filter(([k]) => !k.startsWith("best:"))));
+    const kept = [...ck.host].filter(([k]) => k.startsWith("best:"));
+    if (kept.length > 0) best = new Map(kept.map(([k, v]) => [k.slice("best:".length), Float32Array.from(v)]));
+    // What the interrupted run recorded up to its checkpoint comes back from metrics.jsonl.
+    const past = readMetrics(path.join(out, METRICS_FILE)).filter((r) => r.step <= ck.step);
+    earlier.push(...past.flatMap((r) => (typeof r["loss"] === "number" ? [r["loss"]] : [])));
+    dynamics.push(...past.flatMap((r) => (Array.isArray(r["dynamics"]) ? (r["dynamics"] as ModuleDynamics[]) : [])));
+    sink = openMetrics(out, { resumeAt: ck.step });
+    progress(`resuming ${out} at step ${ck.step}/${totalSteps}`);
+  } else {
+    if (out !== undefined) sink = openMetrics(out);
+    sink.write({
+      step: 0,
+      ...(before.valid === undefined ? {} : { valid: before.valid }),
+      ...(before.test === undefined ? {} : { test: before.test }),
+    });
+    await measure(inj.params, 0);
+  }
 
   // Batch `step` of the run is batch step mod stepsPerEpoch of epoch ⌊step / stepsPerEpoch⌋, each
   // epoch in the order permutation(fold(order key, epoch)): a function of the step number alone.
@@ -202,7 +243,6 @@ export async function runLmFinetune(
   let measuring = 0;
   const t0 = performance.now();
   const every = Math.max(1, Math.min(25, Math.ceil(totalSteps / 20)));
-  let best: Map<string, Float32Array> | undefined;
   const loop = await runLoop<TrainState>(
     {
       totalSteps,
@@ -238,11 +278,26 @@ export async function runLmFinetune(
           progress(`step ${step}/${totalSteps} loss ${out.loss.toFixed(4)} lr ${out.lr.toExponential(2)} (${(tokens / secs).toFixed(0)} tokens/s)`);
         }
       },
+      ...(out === undefined
+        ? {}
+        : {
+            checkpoint: {
+              ...(options.checkpointEvery === undefined ? { seconds: 60 } : { every: options.checkpointEvery }),
+              save: async (st: TrainState, step: number, loopState: LoopState) => {
+                const host = new Map(recorder?.exportState() ?? []);
+                for (const [p, v] of best ?? []) host.set(`best:${p}`, Float64Array.from(v));
+                const meta: CheckpointMeta = { loop: loopState, spec: specText };
+                await saveCheckpoint(out, { step, trainable: st.trainable, optState: st.optState, meta, host });
+              },
+            },
+          }),
+      ...(start === undefined ? {} : { start }),
       sink,
     },
-    trainer.init(inj.params),
+    state,
   );
-  const { diverged, losses } = loop;
+  const { diverged } = loop;
+  const losses = [...earlier, ...loop.losses];
   if (diverged) progress(`diverged: loss ${losses.at(-1)} at step ${loop.steps}`);
   if (loop.stoppedEarly) progress(`stopped early at step ${loop.steps}: the best validation loss was at step ${loop.bestStep}`);
   const tokensPerSecond = tokens / ((performance.now() - t0 - measuring) / 1000);
@@ -296,6 +351,7 @@ export async function runLmFinetune(
     };
     await saveAdapter(options.outDir, params, lora, meta);
     await writeFileAtomic(path.join(options.outDir, RUN_FILE), finiteJson({ model: spec.model, ...result }) + "\n");
+    await removeCheckpoint(options.outDir); // finished: the adapter and run.json are the run's result
     progress(`saved the adapter, ${RUN_FILE} and ${METRICS_FILE} in ${options.outDir}`);
   }
   disposeTree(params);
