@@ -5,8 +5,13 @@ import path from "node:path";
 import { ALL_LINEAR, LM_DEFAULTS } from "../experiments/lm/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../lora/config.ts";
 import { CONFIG_FLAG } from "./encoder-flags.ts";
-import { CHECKPOINT_FLAG, trainFlags } from "./train-flags.ts";
-import type { FlagTable } from "./flags.ts";
+import { CHECKPOINT_FLAG, trainFlags, trainOptions } from "./train-flags.ts";
+import { settingsOf, type FlagTable, type FlagValues } from "./flags.ts";
+import { UserError } from "../core/errors.ts";
+import type { LmFinetuneSpec } from "../experiments/lm/spec.ts";
+
+/** An LM finetune's spec without its axes, as lmRunOptions makes it. */
+export type LmRunOptions = Omit<LmFinetuneSpec, "init" | "lr" | "seed">;
 
 const D = LM_DEFAULTS;
 export const ENCODER_MODEL = "use-lite";
@@ -58,11 +63,50 @@ const {
   json: _json,
   "checkpoint-every": _checkpointEvery,
   resume: _resume,
-  ...LM_RUN_FLAGS
+  ...RUN_FLAGS
 } = LM_FINETUNE_FLAGS;
 
+/** Every flag of an LM finetune but its axes (init, lr, seed) and where its output goes. */
+export const LM_RUN_FLAGS = RUN_FLAGS;
+
+/**
+ * The options of an LM finetune that `finetune` and `sweep` share, from their flags (the spec's
+ * fields but init, lr and seed); the flag combinations the table cannot refuse are refused here.
+ */
+export function lmRunOptions(v: FlagValues<typeof LM_RUN_FLAGS>): LmRunOptions {
+  if (v.steps !== undefined && v.epochs !== undefined) throw new UserError("give --steps or --epochs, not both");
+  if (v.dropout > 0) {
+    throw new UserError("--dropout is not implemented for language models yet (the jitted step has no per-step dropout key); leave it at 0");
+  }
+  if (v["warmup-fraction"] >= 1) throw new UserError(`--warmup-fraction must be below 1, got ${v["warmup-fraction"]}`);
+  const { dropout: _refusedAbove, ...shared } = trainOptions(v);
+  return {
+    model: v.model,
+    data: v.data,
+    batch: v.batch,
+    seqLen: v["seq-len"],
+    r: v.rank,
+    loraAlpha: v.alpha,
+    warmupFraction: v["warmup-fraction"],
+    ...shared,
+    dynamicsEvery: v["dynamics-every"],
+    ...(v.valid === undefined ? {} : { valid: v.valid }),
+    ...(v.steps === undefined ? {} : { steps: v.steps }),
+    ...(v.epochs === undefined ? {} : { epochs: v.epochs }),
+    ...(v["eval-limit"] === undefined ? {} : { evalLimit: v["eval-limit"] }),
+  };
+}
+
+/** config.json of an LM command: its settings, without an empty --target-modules (a config file cannot hold one). */
+export function lmSettingsOf<T extends FlagTable>(table: T, v: FlagValues<T> & { readonly "target-modules": readonly string[] }): Record<string, unknown> {
+  const settings: Record<string, unknown> = settingsOf(table, v);
+  // No --target-modules means the architecture's default.
+  if (v["target-modules"].length === 0) delete settings["target-modules"];
+  return settings;
+}
+
 export const LM_SWEEP_FLAGS = {
-  ...LM_RUN_FLAGS,
+  ...RUN_FLAGS,
   lrs: { kind: "numlist", help: "peak learning rates (required)", min: 1e-12, max: 1e3 },
   inits: { kind: "list", help: "adapter initializations", choices: INIT_SCHEMES, default: ["init-a", "init-b"] },
   seeds: { kind: "int", help: "seeds 0…N−1 (adapter and batch order)", min: 1, max: 10_000, default: 1 },

@@ -3,12 +3,11 @@
 // and the model are imported inside the run, never at load time (command.ts).
 import { UserError } from "../../core/errors.ts";
 import type { LmFinetuneSpec } from "../../experiments/lm/spec.ts";
-import { LM_FINETUNE_FLAGS } from "../lm-flags.ts";
+import { LM_FINETUNE_FLAGS, lmRunOptions, lmSettingsOf } from "../lm-flags.ts";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parseArgv, parseFlags, settingsOf, type FlagValues } from "../flags.ts";
+import { parseArgv, parseFlags } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { trainOptions } from "../train-flags.ts";
 import { CONFIG_FILE } from "../run-config.ts";
 import { checkLmPath } from "../../io/lm-path.ts";
 
@@ -22,44 +21,15 @@ export interface LmFinetuneConfig {
   readonly settings: Record<string, unknown>;
 }
 
-function lmFinetuneSpec(v: FlagValues<typeof LM_FINETUNE_FLAGS>): LmFinetuneSpec {
-  const { dropout: _refusedAbove, ...shared } = trainOptions(v);
-  return {
-    model: v.model,
-    data: v.data,
-    init: v.init,
-    lr: v.lr,
-    batch: v.batch,
-    seqLen: v["seq-len"],
-    r: v.rank,
-    loraAlpha: v.alpha,
-    seed: v.seed,
-    warmupFraction: v["warmup-fraction"],
-    ...shared,
-    dynamicsEvery: v["dynamics-every"],
-    ...(v.valid === undefined ? {} : { valid: v.valid }),
-    ...(v.steps === undefined ? {} : { steps: v.steps }),
-    ...(v.epochs === undefined ? {} : { epochs: v.epochs }),
-    ...(v["eval-limit"] === undefined ? {} : { evalLimit: v["eval-limit"] }),
-  };
-}
-
 /** argv (and a --config file) → config; every usage error is found here (exit 2). */
 export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinetuneConfig> {
   const dir = resumeDir(argv);
   const { values: v, positional } = await parseFlags(LM_FINETUNE_FLAGS, dir === undefined ? argv : [...argv, "--config", path.join(dir, CONFIG_FILE)]);
   if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
-  if (v.steps !== undefined && v.epochs !== undefined) throw new UserError("give --steps or --epochs, not both");
-  if (v.dropout > 0) {
-    throw new UserError("--dropout is not implemented for language models yet (the jitted step has no per-step dropout key); leave it at 0");
-  }
-  if (v["warmup-fraction"] >= 1) throw new UserError(`--warmup-fraction must be below 1, got ${v["warmup-fraction"]}`);
   const { lmSpec } = await import("../../experiments/lm/spec.ts");
-  const spec = lmSpec(lmFinetuneSpec(v));
+  const spec = lmSpec({ ...lmRunOptions(v), init: v.init, lr: v.lr, seed: v.seed });
   await checkModelAndOut(spec.model, spec.seqLen, dir === undefined ? v.out : undefined);
-  const settings: Record<string, unknown> = settingsOf(LM_FINETUNE_FLAGS, v);
-  // No --target-modules means the architecture's default; a config file cannot hold an empty list.
-  if (v["target-modules"].length === 0) delete settings["target-modules"];
+  const settings = lmSettingsOf(LM_FINETUNE_FLAGS, v);
   return { spec, out: dir ?? v.out, resume: dir !== undefined, checkpointEvery: v["checkpoint-every"], json: v.json, settings };
 }
 

@@ -9,18 +9,18 @@ import { UserError } from "../../core/errors.ts";
 import type { LmSweepSpec } from "../../experiments/lm/sweep.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { guardOutDir } from "../../io/out-dir.ts";
-import { parseFlags, settingsOf } from "../flags.ts";
+import { parseFlags } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
-import { LM_SWEEP_FLAGS } from "../lm-flags.ts";
+import { LM_SWEEP_FLAGS, lmRunOptions, lmSettingsOf } from "../lm-flags.ts";
 import { writeRunConfig } from "../run-config.ts";
-import { trainOptions } from "../train-flags.ts";
 import { checkModelAndOut } from "./finetune-lm.ts";
 
 export const SUMMARY_FILE = "summary.md";
 
-export interface LmSweepConfig {
-  readonly spec: LmSweepSpec;
+/** A parsed `sweep` command line, either form: the study's spec and where and how to run it. */
+export interface SweepCommandConfig<S> {
+  readonly spec: S;
   readonly out: string;
   readonly workers: number | undefined;
   readonly json: boolean;
@@ -28,43 +28,20 @@ export interface LmSweepConfig {
   readonly settings: Record<string, unknown>;
 }
 
+export type LmSweepConfig = SweepCommandConfig<LmSweepSpec>;
+
 /** argv (and a --config file) → config; every usage error is found here (exit 2). */
 export async function lmSweepConfig(argv: readonly string[]): Promise<LmSweepConfig> {
   const { values: v, positional } = await parseFlags(LM_SWEEP_FLAGS, argv);
   if (positional.length > 0) throw new UserError(`sweep takes only flags, got "${positional[0] as string}"`);
   if (v.lrs === undefined) throw new UserError("give --lrs, the learning rates to sweep (e.g. --lrs 1e-3,5e-3)");
-  if (v.steps !== undefined && v.epochs !== undefined) throw new UserError("give --steps or --epochs, not both");
-  if (v.dropout > 0) {
-    throw new UserError("--dropout is not implemented for language models yet (the jitted step has no per-step dropout key); leave it at 0");
-  }
-  if (v["warmup-fraction"] >= 1) throw new UserError(`--warmup-fraction must be below 1, got ${v["warmup-fraction"]}`);
-  const { dropout: _refusedAbove, ...shared } = trainOptions(v);
-  const spec: LmSweepSpec = {
-    model: v.model,
-    data: v.data,
-    lrs: [...v.lrs].sort((a, b) => a - b),
-    inits: v.inits,
-    seeds: v.seeds,
-    batch: v.batch,
-    seqLen: v["seq-len"],
-    r: v.rank,
-    loraAlpha: v.alpha,
-    warmupFraction: v["warmup-fraction"],
-    ...shared,
-    dynamicsEvery: v["dynamics-every"],
-    ...(v.valid === undefined ? {} : { valid: v.valid }),
-    ...(v.steps === undefined ? {} : { steps: v.steps }),
-    ...(v.epochs === undefined ? {} : { epochs: v.epochs }),
-    ...(v["eval-limit"] === undefined ? {} : { evalLimit: v["eval-limit"] }),
-  };
+  const lrs = [...v.lrs].sort((a, b) => a - b);
+  const spec: LmSweepSpec = { ...lmRunOptions(v), lrs, inits: v.inits, seeds: v.seeds };
   // Every cell's spec is checked (lmSpec) before anything is loaded or written.
   const { lmSweepRuns } = await import("../../experiments/lm/sweep.ts");
   lmSweepRuns(spec);
   await checkModelAndOut(spec.model, v["seq-len"], undefined);
-  const settings: Record<string, unknown> = settingsOf(LM_SWEEP_FLAGS, v);
-  // No --target-modules means the architecture's default; a config file cannot hold an empty list.
-  if (v["target-modules"].length === 0) delete settings["target-modules"];
-  return { spec, out: v.out, workers: v.workers, json: v.json, settings };
+  return { spec, out: v.out, workers: v.workers, json: v.json, settings: lmSettingsOf(LM_SWEEP_FLAGS, v) };
 }
 
 async function runLmSweepCommand(c: LmSweepConfig): Promise<number> {

@@ -18,7 +18,7 @@ import { trainFlags, trainOptions } from "../train-flags.ts";
 import type { QueueTarget } from "../../experiments/queue/url.ts";
 import { QUEUE_FLAG, queueNote, queueTarget } from "../queue-flags.ts";
 import { wantsLm } from "../lm-flags.ts";
-import { lmSweepHelp, prepareLmSweep } from "./sweep-lm.ts";
+import { lmSweepHelp, prepareLmSweep, type SweepCommandConfig } from "./sweep-lm.ts";
 
 export const SWEEP_FLAGS = {
   ...CONFIG_FLAG,
@@ -34,16 +34,10 @@ export const SWEEP_FLAGS = {
   json: { kind: "bool", setting: false, help: "print the analysis as one JSON document on stdout (the table goes to stderr)" },
 } as const satisfies FlagTable;
 
-export interface SweepConfig {
-  readonly spec: EncoderSweepSpec;
-  readonly out: string;
-  readonly workers: number | undefined;
-  readonly json: boolean;
+export interface SweepConfig extends SweepCommandConfig<EncoderSweepSpec> {
   /** The job queue the runs go through, or undefined for local processes. */
   readonly queue: QueueTarget | undefined;
   readonly queueUrl: string | undefined;
-  /** The resolved settings, as config.json holds them. */
-  readonly settings: Record<string, unknown>;
 }
 
 /** argv (and a --config file) → config; usage errors throw a UserError. */

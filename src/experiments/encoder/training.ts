@@ -15,11 +15,10 @@ import { createJitTrainer } from "../../train/jit-trainer.ts";
 import type { TrainState } from "../../train/trainer.ts";
 import { finetuneOptimizer, scheduleOf } from "../../train/optimizer.ts";
 import { runLoop, type LoopState } from "../../train/loop.ts";
-import { nullSink, openMetrics, readMetrics, METRICS_FILE, type MetricsSink } from "../../train/metrics.ts";
-import { checkpointDir, loadCheckpoint, saveCheckpoint } from "../../train/checkpoint.ts";
+import { nullSink, openMetrics, type MetricsSink } from "../../train/metrics.ts";
+import { checkpointing, resumeRun, type RunCheckpointMeta } from "../resume.ts";
 import { dynamicsRecorder, type ModuleDynamics } from "./dynamics.ts";
 import type { EncoderFinetuneSpec } from "./spec.ts";
-import path from "node:path";
 
 export interface TrainingOptions {
   /** Where metrics.jsonl and the checkpoint go (none: nothing is written). */
@@ -48,10 +47,8 @@ export interface TrainingResult {
   readonly resumedFrom?: number;
 }
 
-interface CheckpointMeta {
-  readonly loop: LoopState;
-  /** The spec the checkpoint belongs to (a resume under other settings is refused). */
-  readonly spec: string;
+/** The encoder's checkpoint meta: where the batch order was (for a reader of the checkpoint). */
+interface CheckpointMeta extends RunCheckpointMeta {
   readonly epoch: number;
   readonly batchInEpoch: number;
   readonly orderKey: Key;
@@ -128,22 +125,12 @@ export async function trainEncoder(
   const specText = JSON.stringify(spec);
   const out = opts.outDir;
   if (opts.resume === true) {
-    if (out === undefined || checkpointDir(out) === undefined) throw new UserError(`${out ?? "the run"} has no checkpoint to resume`);
-    const ck = await loadCheckpoint<CheckpointMeta>(out, { trainable: fresh.trainable, optState: fresh.optState });
-    if (ck.meta.spec !== specText) throw new UserError(`the checkpoint in ${out} belongs to other settings than ${path.join(out, "config.json")}`);
-    state = { trainable: ck.trainable, frozen: fresh.frozen, optState: ck.optState, step: ck.step };
-    start = { step: ck.step, loop: ck.meta.loop };
-    recorder?.importState(new Map([...ck.host].filter(([k]) => !k.startsWith("best:"))));
-    const bestEntries = [...ck.host].filter(([k]) => k.startsWith("best:"));
-    if (bestEntries.length > 0) best = new Map(bestEntries.map(([k, v]) => [k.slice(5), Float32Array.from(v)]));
-    // What the interrupted run recorded up to its checkpoint comes back from metrics.jsonl.
-    for (const r of readMetrics(path.join(out, METRICS_FILE))) {
-      if (r.step > ck.step) continue;
-      if (typeof r["loss"] === "number") losses.push(r["loss"]);
-      if (Array.isArray(r["dynamics"])) dynamics.push(...(r["dynamics"] as Omit<ModuleDynamics, "step">[]).map((d) => ({ step: r.step, ...d })));
-    }
-    sink = openMetrics(out, { resumeAt: ck.step });
-    progress(`resuming ${out} at step ${ck.step}/${totalSteps}`);
+    if (out === undefined) throw new UserError("the run has no checkpoint to resume");
+    const r = await resumeRun(out, fresh, specText, recorder);
+    ({ state, start, best, sink } = r);
+    losses.push(...r.losses);
+    dynamics.push(...r.dynamics);
+    progress(`resuming ${out} at step ${r.start.step}/${totalSteps}`);
   } else {
     if (out !== undefined) sink = openMetrics(out);
     await measure(combine(state.trainable, state.frozen), 0);
@@ -195,21 +182,15 @@ export async function trainEncoder(
         ...(out === undefined
           ? {}
           : {
-              checkpoint: {
-                ...(opts.checkpointEvery === undefined ? { seconds: 60 } : { every: opts.checkpointEvery }),
-                save: async (st: TrainState, step: number, loop: LoopState) => {
-                  const host = new Map(recorder?.exportState() ?? []);
-                  for (const [p, v] of best ?? []) host.set(`best:${p}`, Float64Array.from(v));
-                  const meta: CheckpointMeta = {
-                    loop,
-                    spec: specText,
-                    epoch: Math.floor(step / stepsPerEpoch),
-                    batchInEpoch: step % stepsPerEpoch,
-                    orderKey,
-                  };
-                  await saveCheckpoint(out, { step, trainable: st.trainable, optState: st.optState, meta, host });
-                },
-              },
+              checkpoint: checkpointing(out, opts.checkpointEvery, specText, {
+                recorder,
+                best: () => best,
+                meta: (step): Omit<CheckpointMeta, keyof RunCheckpointMeta> => ({
+                  epoch: Math.floor(step / stepsPerEpoch),
+                  batchInEpoch: step % stepsPerEpoch,
+                  orderKey,
+                }),
+              }),
             }),
         sink,
         ...(start === undefined ? {} : { start }),

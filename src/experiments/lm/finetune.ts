@@ -24,11 +24,12 @@ import { causalLmLoss, logits, type LmConfig } from "../../models/lm.ts";
 import { makeBatch, padLengths, trainBatches, type LmBatch } from "../../data/lm-batches.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
 import { runLoop } from "../../train/loop.ts";
-import { METRICS_FILE, nullSink, openMetrics, readMetrics } from "../../train/metrics.ts";
+import { METRICS_FILE, nullSink, openMetrics, type MetricsSink } from "../../train/metrics.ts";
 import { finetuneOptimizer, scheduleOf } from "../../train/optimizer.ts";
 import type { TrainState } from "../../train/trainer.ts";
 import type { LoopState } from "../../train/loop.ts";
-import { checkpointDir, loadCheckpoint, removeCheckpoint, saveCheckpoint } from "../../train/checkpoint.ts";
+import { checkpointDir, removeCheckpoint } from "../../train/checkpoint.ts";
+import { checkpointing, resumeRun } from "../resume.ts";
 import { dynamicsRecorder, type ModuleDynamics } from "../dynamics.ts";
 import { canonicalSettings } from "../store.ts";
 import { batchTensors, checkSeqLen, lmSequences, lossEvaluator, PAD_ID, type LmLoss } from "./evaluate.ts";
@@ -99,11 +100,6 @@ export interface LmFinetuneOptions {
   readonly checkpointEvery?: number;
 }
 
-/** What a checkpoint keeps besides the tensors: the loop's state and the spec it belongs to. */
-interface CheckpointMeta {
-  readonly loop: LoopState;
-  readonly spec: string;
-}
 
 export async function runLmFinetune(
   partial: LmFinetuneSpec,
@@ -197,28 +193,20 @@ export async function runLmFinetune(
     dynamics.push(...rows);
     sink.write({ step, dynamics: rows });
   };
-  // Start: fresh, or the checkpoint's tensors in a fresh run's shapes (resume.ts).
+  // Start: fresh, or the checkpoint's tensors in a fresh run's shapes (../resume.ts).
   const fresh = trainer.init(inj.params);
   const specText = canonicalSettings({ ...spec }); // key order aside: a CLI-made spec matches a library-made one
   let start: { step: number; loop: LoopState } | undefined;
   let state: TrainState = fresh;
   let best: Map<string, Float32Array> | undefined;
   const earlier: number[] = []; // the training losses before the checkpoint (a resumed run)
-  let sink = nullSink;
+  let sink: MetricsSink = nullSink;
   if (resume && out !== undefined) {
-    const ck = await loadCheckpoint<CheckpointMeta>(out, { trainable: fresh.trainable, optState: fresh.optState });
-    if (ck.meta.spec !== specText) throw new UserError(`the checkpoint in ${out} belongs to other settings than ${path.join(out, "config.json")}`);
-    state = { trainable: ck.trainable, frozen: fresh.frozen, optState: ck.optState, step: ck.step };
-    start = { step: ck.step, loop: ck.meta.loop };
-    recorder?.importState(new Map([...ck.host].filter(([k]) => !k.startsWith("best:"))));
-    const kept = [...ck.host].filter(([k]) => k.startsWith("best:"));
-    if (kept.length > 0) best = new Map(kept.map(([k, v]) => [k.slice("best:".length), Float32Array.from(v)]));
-    // What the interrupted run recorded up to its checkpoint comes back from metrics.jsonl.
-    const past = readMetrics(path.join(out, METRICS_FILE)).filter((r) => r.step <= ck.step);
-    earlier.push(...past.flatMap((r) => (typeof r["loss"] === "number" ? [r["loss"]] : [])));
-    dynamics.push(...past.flatMap((r) => (Array.isArray(r["dynamics"]) ? (r["dynamics"] as ModuleDynamics[]) : [])));
-    sink = openMetrics(out, { resumeAt: ck.step });
-    progress(`resuming ${out} at step ${ck.step}/${totalSteps}`);
+    const r = await resumeRun(out, fresh, specText, recorder);
+    ({ state, start, best, sink } = r);
+    earlier.push(...r.losses);
+    dynamics.push(...r.dynamics);
+    progress(`resuming ${out} at step ${r.start.step}/${totalSteps}`);
   } else {
     if (out !== undefined) sink = openMetrics(out);
     sink.write({
@@ -281,15 +269,7 @@ export async function runLmFinetune(
       ...(out === undefined
         ? {}
         : {
-            checkpoint: {
-              ...(options.checkpointEvery === undefined ? { seconds: 60 } : { every: options.checkpointEvery }),
-              save: async (st: TrainState, step: number, loopState: LoopState) => {
-                const host = new Map(recorder?.exportState() ?? []);
-                for (const [p, v] of best ?? []) host.set(`best:${p}`, Float64Array.from(v));
-                const meta: CheckpointMeta = { loop: loopState, spec: specText };
-                await saveCheckpoint(out, { step, trainable: st.trainable, optState: st.optState, meta, host });
-              },
-            },
+            checkpoint: checkpointing(out, options.checkpointEvery, specText, { recorder, best: () => best }),
           }),
       ...(start === undefined ? {} : { start }),
       sink,
