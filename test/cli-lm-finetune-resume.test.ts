@@ -1,8 +1,9 @@
 // `lorascope finetune --model stories260K --resume`: a finetune that dies after a checkpoint and is
 // resumed ends exactly where the same finetune run straight through ends — the same adapter bytes,
 // run.json numbers (losses, held-out losses, per-module dynamics whose δ span the checkpoint) and
-// metrics.jsonl. The run dies by an exception thrown from its progress callback right after step 6
-// (its checkpoint is from step 4), which, unlike a kill, cannot race a run this small.
+// metrics.jsonl — with lora_dropout on (its masks come from per-step keys). The run dies by an
+// exception thrown from its progress callback right after step 6 (its checkpoint is from step 4),
+// which, unlike a kill, cannot race a run this small.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -27,7 +28,7 @@ async function numbers(dir: string): Promise<Record<string, unknown>> {
 test("an LM finetune that died after a checkpoint and was resumed ends where the straight run ends", { timeout: 300_000 }, async () => {
   const straight = path.join(root, "straight");
   const args = ["--model", "stories260K", "--data", text, "--valid", text, "--init", "init-b", "--lr", "5e-3", "--steps", "10"];
-  const more = ["--batch", "2", "--seq-len", "16", "--dynamics-every", "3", "--schedule", "cosine", "--warmup", "2"];
+  const more = ["--batch", "2", "--seq-len", "16", "--dynamics-every", "3", "--schedule", "cosine", "--warmup", "2", "--dropout", "0.1"];
   const a = await lorascope("finetune", ...args, ...more, "--out", straight, "--json");
   assert.equal(a.code, 0, a.stderr);
   assert.ok(!existsSync(path.join(straight, "checkpoint")), "a finished run keeps no checkpoint");
@@ -36,7 +37,7 @@ test("an LM finetune that died after a checkpoint and was resumed ends where the
   const died = path.join(root, "died");
   const spec = lmSpec({
     model: "stories260K", data: text, valid: text, init: "init-b", lr: 5e-3, steps: 10, batch: 2, seqLen: 16,
-    dynamicsEvery: 3, schedule: "cosine", warmupSteps: 2,
+    dynamicsEvery: 3, schedule: "cosine", warmupSteps: 2, dropout: 0.1,
   });
   await assert.rejects(
     runLmFinetune(spec, {

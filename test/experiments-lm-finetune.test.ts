@@ -122,3 +122,15 @@ test("a --seq-len beyond the model's positions is one sentence, and a failed fol
   );
   assert.deepEqual((await readdir(dir)).filter((n) => n.includes("half")), []);
 });
+
+test("lora_dropout: the same seed draws the same masks; dropout changes the training losses", { timeout: 120_000 }, async () => {
+  const run = (dropout: number) =>
+    runLmFinetune(lmSpec({ ...tiny, init: "init-b", lr: 5e-3, dynamicsEvery: 0, ...(dropout > 0 ? { dropout } : {}) }));
+  const [a, b, none] = [await run(0.5), await run(0.5), await run(0)];
+  assert.equal(a.lora.lora_dropout, 0.5);
+  assert.deepEqual(a.losses, b.losses, "masks come from the seed and the step");
+  // Init[B] (A = 0): step 1's loss is the base model's either way; the masks change the updates after it.
+  assert.equal(a.losses[0], none.losses[0]);
+  assert.notDeepEqual(a.losses.slice(1), none.losses.slice(1));
+  assert.throws(() => lmSpec({ ...tiny, init: "init-a", lr: 1e-3, dropout: 1 }), /lora_dropout must be in \[0, 1\)/);
+});

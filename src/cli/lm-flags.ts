@@ -75,11 +75,9 @@ export const LM_RUN_FLAGS = RUN_FLAGS;
  */
 export function lmRunOptions(v: FlagValues<typeof LM_RUN_FLAGS>): LmRunOptions {
   if (v.steps !== undefined && v.epochs !== undefined) throw new UserError("give --steps or --epochs, not both");
-  if (v.dropout > 0) {
-    throw new UserError("--dropout is not implemented for language models yet (the jitted step has no per-step dropout key); leave it at 0");
-  }
   if (v["warmup-fraction"] >= 1) throw new UserError(`--warmup-fraction must be below 1, got ${v["warmup-fraction"]}`);
-  const { dropout: _refusedAbove, ...shared } = trainOptions(v);
+  // Dropout 0 is left out, so a run without it keeps the spec (and a sweep's settings) it had before.
+  const { dropout, ...shared } = trainOptions(v);
   return {
     model: v.model,
     data: v.data,
@@ -89,6 +87,7 @@ export function lmRunOptions(v: FlagValues<typeof LM_RUN_FLAGS>): LmRunOptions {
     loraAlpha: v.alpha,
     warmupFraction: v["warmup-fraction"],
     ...shared,
+    ...(dropout > 0 ? { dropout } : {}),
     dynamicsEvery: v["dynamics-every"],
     ...(v.valid === undefined ? {} : { valid: v.valid }),
     ...(v.steps === undefined ? {} : { steps: v.steps }),

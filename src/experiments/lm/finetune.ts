@@ -12,7 +12,7 @@ import { mkdir } from "node:fs/promises";
 import * as prng from "../../core/prng.ts";
 import { UserError } from "../../core/errors.ts";
 import { combine, flatten, getPath, setPath, type Params } from "../../core/tree.ts";
-import { disposeTree, np, read, tensor, type Tensor } from "../../engine/index.ts";
+import { disposeTree, np, random, read, tensor, type Tensor } from "../../engine/index.ts";
 import { checkEmptyOut, writeFileAtomic } from "../../io/atomic.ts";
 import { finiteJson } from "../../io/finite-json.ts";
 import { loadLm } from "../../io/lm-model.ts";
@@ -150,9 +150,17 @@ export async function runLmFinetune(
     ...(spec.loraplusLrRatio === undefined ? {} : { loraplusLrRatio: spec.loraplusLrRatio }),
   };
   const lrAt = scheduleOf(optimizerOptions, spec.lr, totalSteps);
+  // LoRA modules in path order: the dropout keys ride along with the batch in this order.
+  const modules = inj.targets;
+  const rate = lora.lora_dropout;
+  const dropoutKey = prng.fold(root, "dropout");
   const trainer = createJitTrainer({
-    loss: (p: Params, ids: Tensor, mask: Tensor) => {
-      const { loss, count } = causalLmLoss(logits(p, ids.ref, cfg, ctx), ids, mask);
+    loss: (p: Params, ids: Tensor, mask: Tensor, ...keys: Tensor[]) => {
+      // lora_dropout: masks on each module's input drawn on the device from that module's key.
+      const byPath = new Map(modules.map((m, i) => [m, keys[i]]));
+      const deviceKeys = (m: string): Tensor | undefined => byPath.get(m);
+      const c = rate > 0 ? loraContext({ scaling: scaling(lora), dropout: rate, deviceKeys }) : ctx;
+      const { loss, count } = causalLmLoss(logits(p, ids.ref, cfg, c), ids, mask);
       count.dispose();
       return loss;
     },
@@ -237,7 +245,11 @@ export async function runLmFinetune(
       step: async (state, step) => {
         const b = batchAt(step);
         tokens += b.predicted;
-        const out = await trainer.stepWithNorm(state, ...batchTensors(b));
+        // Per-step keys (a function of the step number, so a resumed run draws the same masks); a
+        // device key's u32 seed is the host key's low word.
+        const tk = prng.fold(dropoutKey, step);
+        const keys = rate > 0 ? modules.map((m) => random.key(prng.fold(tk, m).lo)) : [];
+        const out = await trainer.stepWithNorm(state, ...batchTensors(b), ...keys);
         return { ...out, lr: lrAt(step) as number };
       },
       ...(valid === undefined

@@ -49,6 +49,8 @@ export interface LmFinetuneSpec {
   /** Module names (PEFT target_modules), or ["all-linear"]; empty: the architecture's default. */
   readonly targetModules: readonly string[];
   readonly seed: number;
+  /** PEFT lora_dropout on each adapter's input while training; absent: 0. */
+  readonly dropout?: number;
   /** rsLoRA: scaling lora_alpha/√r instead of lora_alpha/r. */
   readonly useRslora: boolean;
   /** Learning-rate schedule after warmup (train/optimizer.ts). */
@@ -95,13 +97,14 @@ export function lmTargetModules(spec: Pick<LmFinetuneSpec, "targetModules">, arc
 
 /** The adapter of a finetune: PEFT's LoraConfig over the run's target modules. */
 export function lmLoraConfig(
-  spec: Pick<LmFinetuneSpec, "r" | "loraAlpha" | "init" | "targetModules" | "useRslora">,
+  spec: Pick<LmFinetuneSpec, "r" | "loraAlpha" | "init" | "targetModules" | "useRslora" | "dropout">,
   arch: LmArchitecture,
 ): LoraConfig {
   return loraConfig({
     r: spec.r,
     lora_alpha: spec.loraAlpha,
     use_rslora: spec.useRslora,
+    lora_dropout: spec.dropout ?? 0,
     init_lora_weights: spec.init,
     target_modules: lmTargetModules(spec, arch),
   });
