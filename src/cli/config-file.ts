@@ -114,9 +114,14 @@ export function readConfigFile(table: FlagTable, file: string): Map<string, Flag
  * parser then says what is wrong with it).
  */
 export function configModel(file: string): string | undefined {
+  return configString(file, "model");
+}
+
+/** The string under `key` of a JSON or YAML config file, if any (an unreadable file: undefined). */
+export function configString(file: string, key: string): string | undefined {
   try {
     const content = readContent(file);
-    const m = typeof content === "object" && content !== null ? (content as Record<string, unknown>)["model"] : undefined;
+    const m = typeof content === "object" && content !== null ? (content as Record<string, unknown>)[key] : undefined;
     return typeof m === "string" ? m : undefined;
   } catch (err) {
     if (err instanceof UserError) return undefined;

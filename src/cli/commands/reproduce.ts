@@ -1,32 +1,26 @@
 // `lorascope reproduce`: the toy Init[A] vs Init[B] learning-rate-vs-width sweep (Hayou, Ghosh & Yu
 // 2024 §toy, protocol in experiments/toy/spec.ts), then the analysis of its rows.
 import path from "node:path";
-import { UserError, check } from "../../core/errors.ts";
-import { TOY_DEFAULTS, TOY_INITS, TOY_LIMITS, TOY_OPTIMIZERS, TOY_QUICK, logSpaced, toySpec, type ToySpec } from "../../experiments/toy/spec.ts";
+import { UserError } from "../../core/errors.ts";
+import { TOY_DEFAULTS, TOY_INITS, TOY_LIMITS, TOY_OPTIMIZERS, TOY_QUICK, toySpec, type ToySpec } from "../../experiments/toy/spec.ts";
+import { lrsText, parseLrs } from "../lr-grid.ts";
+
+export { parseLrs };
 import type { Command } from "../command.ts";
 import { parseFlags, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
 import { CONFIG_FLAG } from "../encoder-flags.ts";
 import { guardOutDir } from "../../io/out-dir.ts";
+import { lmStudyHelp, prepareLmStudy, STUDY_FLAG, studyOf } from "./reproduce-lm.ts";
 import type { QueueTarget } from "../../experiments/queue/url.ts";
 import { QUEUE_FLAG, queueNote, queueTarget } from "../queue-flags.ts";
-
-/** A log-spaced grid as --lrs writes it: "2^-14:2^-1:16" (powers of two shown as such). */
-export function lrsText(lrs: readonly number[]): string {
-  const show = (x: number): string => {
-    const k = Math.log2(x);
-    return Math.abs(k - Math.round(k)) < 1e-9 ? `2^${Math.round(k)}` : String(x);
-  };
-  const lo = lrs[0] ?? NaN;
-  const hi = lrs[lrs.length - 1] ?? NaN;
-  return lrs.length === 1 ? show(lo) : `${show(lo)}:${show(hi)}:${lrs.length}`;
-}
 
 const Q = TOY_QUICK;
 
 export const REPRODUCE_FLAGS = {
   ...CONFIG_FLAG,
+  ...STUDY_FLAG,
   widths: { kind: "intlist", help: "student widths n", min: 1, max: TOY_LIMITS.maxWidth, default: TOY_DEFAULTS.widths },
   lrs: { kind: "string", help: "learning rates: a list a,b,c or min:max:count (log-spaced; each may be written 2^k)", default: lrsText(TOY_DEFAULTS.lrs) },
   seeds: { kind: "int", help: "number of seeds (0…N−1)", min: 1, max: TOY_LIMITS.maxSeeds, default: TOY_DEFAULTS.seeds.length },
@@ -61,40 +55,6 @@ export interface ReproduceConfig {
   readonly queue: QueueTarget | undefined;
   /** --queue as given (for the hint on starting workers). */
   readonly queueUrl: string | undefined;
-}
-
-/** Parse "a,b,c" or "min:max:count" (each number may be written 2^-k). */
-export function parseLrs(raw: string): number[] {
-  const num = (s: string): number => {
-    const t = s.trim();
-    const pow = /^2\^(-?\d+(?:\.\d+)?)$/.exec(t);
-    const v = pow ? 2 ** Number(pow[1]) : t === "" ? NaN : Number(t);
-    check(Number.isFinite(v) && v > 0, `--lrs values must be positive numbers (or 2^k), got "${s}"`);
-    check(
-      v >= TOY_LIMITS.minLr && v <= TOY_LIMITS.maxLr,
-      `--lrs values must be between ${TOY_LIMITS.minLr} and ${TOY_LIMITS.maxLr}, got "${s}"`,
-    );
-    return v;
-  };
-  if (raw.includes(":")) {
-    const parts = raw.split(":");
-    check(parts.length === 3, `--lrs range must be min:max:count, got "${raw}"`);
-    const [lo, hi, c] = parts as [string, string, string];
-    const count = Number(c);
-    check(Number.isInteger(count) && count >= 1, `--lrs count must be a positive integer, got "${c}"`);
-    check(count <= TOY_LIMITS.maxLrs, `--lrs count must be at most ${TOY_LIMITS.maxLrs}, got ${c}`);
-    const min = num(lo);
-    const max = num(hi);
-    check(max >= min, `--lrs range max must be ≥ min, got "${raw}"`);
-    check(count === 1 || max > min, `--lrs range ${raw} repeats one learning rate; give max > min or count 1`);
-    return logSpaced(min, max, count);
-  }
-  const items = raw.split(",").filter((s) => s.trim() !== "");
-  check(items.length > 0, "--lrs needs at least one learning rate");
-  const lrs = items.map(num);
-  const twice = lrs.find((x, i) => lrs.indexOf(x) !== i);
-  check(twice === undefined, `--lrs lists ${twice} more than once; give each learning rate once`);
-  return lrs;
 }
 
 /** argv (and a --config file) → config; usage errors throw a UserError (tested in test/cli-reproduce.test.ts). */
@@ -164,7 +124,7 @@ async function runReproduce(cfg: ReproduceConfig): Promise<number> {
 
 export const reproduce: Command = {
   name: "reproduce",
-  summary: "toy sweep: optimal learning rate vs width for Init[A] and Init[B], with analysis",
+  summary: "the paper's width study: optimal learning rate vs width for Init[A] and Init[B] (toy, or --study lm), with analysis",
   help: () =>
     commandHelp(
       "Usage: lorascope reproduce [--quick] [options]",
@@ -172,8 +132,11 @@ export const reproduce: Command = {
         "Trains LoRA adapters on a toy teacher–student task over a grid of widths × learning rates × seeds × inits, writes one row per observation to OUT/runs/*.jsonl (resumable: rerunning skips finished runs), then fits the optimal learning rate's width exponent per init. With --save-state, every run also gets a replay folder OUT/state/<init>_n<width>_lr<lr>_s<seed>/ (docs/replay.md). With --queue, the runs go to a Redis job queue served by `lorascope worker` on any number of machines; interrupting leaves them queued, and rerunning collects what finished.",
       ],
       REPRODUCE_FLAGS,
-    ),
+    ) +
+    "\n\nThe language-model study (--study lm):\n\n" +
+    lmStudyHelp(),
   async prepare(argv) {
+    if ((await studyOf(argv)) === "lm") return prepareLmStudy(argv);
     const cfg = await reproduceConfig(argv);
     await guardOutDir(cfg.out, { mode: "fill", command: "reproduce" });
     return () => runReproduce(cfg);

@@ -14,6 +14,8 @@ import { specDifference } from "./pretrain-spec.ts";
 import { familyMember, type LmStudySpec } from "./study-spec.ts";
 
 export const MODELS_DIR = "models";
+/** Token ids of the pretraining texts, shared by every width. */
+export const FAMILY_TOKEN_CACHE = path.join(MODELS_DIR, "token-cache");
 
 export const memberDir = (outDir: string, width: number): string => path.join(outDir, MODELS_DIR, `w${width}`);
 
@@ -64,7 +66,12 @@ export async function ensureFamily(
     const resume = checkpointDir(dir) !== undefined;
     if (!resume) await rm(dir, { recursive: true, force: true });
     progress(`${resume ? "resuming" : "pretraining"} width ${width} in ${dir}`);
-    const result = await runPretrain(familyMember(study, width), { outDir: dir, resume, progress: (l) => progress(`  w${width}: ${l}`) });
+    const result = await runPretrain(familyMember(study, width), {
+      outDir: dir,
+      resume,
+      tokenCache: path.join(outDir, FAMILY_TOKEN_CACHE),
+      progress: (l) => progress(`  w${width}: ${l}`),
+    });
     const final = result.validation.final;
     progress(
       `width ${width}: validation perplexity ${final === null ? "– (diverged)" : final.perplexity.toFixed(2)}, ` +

@@ -21,9 +21,10 @@ import { writeFileAtomic } from "../../io/atomic.ts";
 import { hfFolderFiles } from "../../io/convert-llama2c.ts";
 import { finiteJson } from "../../io/finite-json.ts";
 import type { LlamaConfigJson } from "../../io/llama2c.ts";
-import { loadStories260K } from "../../io/stories260k.ts";
+import { loadStories260K, STORIES260K_FILES } from "../../io/stories260k.ts";
 import { causalLmLoss, initLm, lmToTensors, logits, parseLmConfig } from "../../models/lm.ts";
-import { loadLmText, type LmSequences } from "../../data/lm-text.ts";
+import type { LmSequences } from "../../data/lm-text.ts";
+import { loadLmTextCached } from "../../data/lm-token-cache.ts";
 import { padLengths, trainBatches, type LmBatch } from "../../data/lm-batches.ts";
 import { unigramBaseline, type UnigramBaseline } from "../../data/unigram.ts";
 import { checkpointDir, loadCheckpoint, removeCheckpoint, saveCheckpoint } from "../../train/checkpoint.ts";
@@ -75,6 +76,8 @@ export interface PretrainOptions {
   readonly progress?: (line: string) => void;
   /** After every step: steps done, the total, the loss, training tokens per second so far. */
   readonly onStep?: (step: number, total: number, loss: number, tokensPerSecond: number) => void;
+  /** A folder of token ids (data/lm-token-cache.ts): a text tokenized once serves every later run. */
+  readonly tokenCache?: string;
   /** Stop before the next step (a checkpoint at the last multiple of checkpointEvery survives). */
   readonly signal?: AbortSignal;
 }
@@ -96,8 +99,10 @@ export async function runPretrain(partial: PretrainInput, options: PretrainOptio
     throw new UserError(`${out ?? "the run"} has no checkpoint to resume`);
   }
 
+  const tokenizerKey = STORIES260K_FILES.tokenizer.sha256;
+  const cache = options.tokenCache === undefined ? undefined : { dir: options.tokenCache, tokenizerKey };
   const text = (source: string, split: "train" | "validation"): LmSequences =>
-    loadLmText(source, { seqLen: spec.seqLen, vocabSize, tokenizer: bundled.tokenizer, split });
+    loadLmTextCached(source, { seqLen: spec.seqLen, vocabSize, tokenizer: bundled.tokenizer, split }, cache);
   const train = text(spec.data, "train");
   const validSource = pretrainValidation(spec) as string; // pretrainSpec refuses a file without --valid
   const validAll = text(validSource, "validation");

@@ -1,0 +1,87 @@
+// The language-model width study (`lorascope reproduce --study lm`): pretrain (or reuse) the family of
+// widths (family.ts), then for each width the LM finetuning sweep over learning rate × init × seed on
+// the held-out domain (sweep.ts: the grid engine, resumable, one row per run), then the analysis across
+// widths (analysis/lm-study.ts). OUT/models/w<n> holds the base models, OUT/sweeps/w<n> each width's
+// rows; a rerun skips every finished model and run.
+import path from "node:path";
+import { analyzeLmStudy, type LmStudyAnalysis, type WidthRows } from "../../analysis/lm-study.ts";
+import type { GridSweepOptions } from "../grid-sweep.ts";
+import { ensureFamily, type FamilyMember } from "./family.ts";
+import { runLmSweep, type LmSweepSpec } from "./sweep.ts";
+import type { LmStudySpec } from "./study-spec.ts";
+
+export const SWEEPS_DIR = "sweeps";
+
+export const widthSweepDir = (outDir: string, width: number): string => path.join(outDir, SWEEPS_DIR, `w${width}`);
+
+/** The finetuning sweep of one width: the same for every width but the base model. */
+export function widthSweepSpec(study: LmStudySpec, model: string): LmSweepSpec {
+  return {
+    model,
+    data: study.finetuneData,
+    ...(study.finetuneValid === undefined ? {} : { valid: study.finetuneValid }),
+    lrs: study.lrs,
+    inits: study.inits,
+    seeds: study.seeds,
+    steps: study.steps,
+    batch: study.batch,
+    seqLen: study.seqLen,
+    r: study.rank,
+    // α = r: scaling 1 at every rank, as in the toy study.
+    loraAlpha: study.rank,
+    evalLimit: study.evalLimit,
+    dynamicsEvery: study.dynamicsEvery,
+  };
+}
+
+export interface LmStudyResult {
+  readonly members: readonly FamilyMember[];
+  readonly widths: readonly WidthRows[];
+  readonly analysis: LmStudyAnalysis;
+  readonly runsTotal: number;
+  readonly runsSkipped: number;
+  readonly seconds: number;
+}
+
+export interface LmStudyOptions extends Omit<GridSweepOptions, "onRun"> {
+  /** Finetuning runs finished (skipped ones included) of the whole study. */
+  readonly onRun?: (done: number, total: number) => void;
+}
+
+export async function runLmStudy(
+  study: LmStudySpec,
+  outDir: string,
+  opts: LmStudyOptions = {},
+): Promise<LmStudyResult> {
+  const t0 = performance.now();
+  const progress = opts.progress ?? (() => {});
+  const members = await ensureFamily(study, outDir, progress);
+  const perWidth = study.lrs.length * study.inits.length * study.seeds;
+  const total = perWidth * members.length;
+  const widths: WidthRows[] = [];
+  let runsSkipped = 0;
+  for (const [k, m] of members.entries()) {
+    progress(`finetuning width ${m.width}: ${perWidth} runs into ${widthSweepDir(outDir, m.width)}`);
+    const r = await runLmSweep(widthSweepSpec(study, m.dir), widthSweepDir(outDir, m.width), {
+      ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+      progress,
+      onRun: (done) => opts.onRun?.(k * perWidth + done, total),
+    });
+    runsSkipped += r.runsSkipped;
+    widths.push({ width: m.width, rows: r.rows });
+  }
+  const pretrained = members.map((m) => ({
+    width: m.width,
+    parameters: m.result.parameters,
+    perplexity: m.result.validation.final?.perplexity ?? null,
+    unigramPerplexity: m.result.validation.unigram.perplexity,
+  }));
+  return {
+    members,
+    widths,
+    analysis: analyzeLmStudy(widths, pretrained),
+    runsTotal: total,
+    runsSkipped,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,56 @@
+// The language-model width study end to end at toy size: two widths pretrained here on one text,
+// LoRA-finetuned on another over a 2 × 2 grid, analysed across widths; a rerun trains nothing; the
+// report's page opens in headless Chromium with every figure drawn.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { formatLmStudy, lmStudyJson, studyRows } from "../src/analysis/lm-study.ts";
+import { runLmStudy } from "../src/experiments/lm/study.ts";
+import { lmStudySpec } from "../src/experiments/lm/study-spec.ts";
+import { writeReport } from "../src/report/index.ts";
+import { figureMarks, withChromiumPage } from "./helpers/chromium.ts";
+
+const dir = await mkdtemp(path.join(tmpdir(), "lorascope-lm-study-"));
+const speech = path.join(dir, "speech.txt");
+await writeFile(speech, "We the people of the United States, in order to form a more perfect union, establish justice.\n".repeat(10));
+const science = path.join(dir, "science.txt");
+await writeFile(science, "The molecule was observed under the microscope at a magnification of four hundred.\n".repeat(10));
+// Tiny on purpose (CI has two cores): widths 16 and 32, one layer, 16-token blocks, 3 finetuning steps.
+const study = lmStudySpec({
+  widths: [16, 32], layers: 1, headDim: 8, seqLen: 16, rank: 2,
+  pretrainData: speech, pretrainValid: speech, pretrainSteps: 6, pretrainBatch: 4,
+  finetuneData: science, finetuneValid: science, lrs: [1e-3, 1e-2], seeds: 1, steps: 3, batch: 4,
+  evalLimit: 4, dynamicsEvery: 1,
+});
+
+test("a toy-size LM width study runs end to end, resumes without work, and its report opens in Chromium", { timeout: 600_000 }, async () => {
+  const out = path.join(dir, "study");
+  const r = await runLmStudy(study, out, { workers: 0 });
+  assert.equal(r.runsTotal, 8);
+  assert.equal(r.runsSkipped, 0);
+  assert.deepEqual(r.widths.map((w) => [w.width, w.rows.length]), [[16, 4], [32, 4]]);
+  for (const w of r.widths) for (const row of w.rows) assert.ok((row.dynamics?.length ?? 0) >= 2, "dynamics recorded");
+  const json = lmStudyJson(r.analysis);
+  assert.deepEqual(Object.keys((json["pretrained"] as object[])[0] as object).sort(), ["parameters", "perplexity", "unigramPerplexity", "width"]);
+  const again = await runLmStudy(study, out, { workers: 0 });
+  assert.equal(again.runsSkipped, 8);
+  assert.ok(again.members.every((m) => !m.trained));
+  assert.deepEqual(again.widths, r.widths);
+
+  const files = await writeReport(out, {
+    rows: studyRows(r.widths),
+    analysis: r.analysis.sweep,
+    spec: study,
+    title: "LM width study",
+    summaryText: formatLmStudy(r.analysis),
+  });
+  assert.match(await readFile(files.markdown, "utf8"), /## Pretrained family/);
+  let marks: Record<string, number> = {};
+  const page = await withChromiumPage(files.html, async (p) => void (marks = await figureMarks(p, ["fig-a", "fig-b", "fig-c", "fig-d"])));
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.requests, []);
+  // Two widths are too few for a transfer test (f), and the coord-check (e) is the toy's: placeholders.
+  for (const [id, n] of Object.entries(marks)) assert.ok(n > 5, `${id}: ${n} drawn elements`);
+});
