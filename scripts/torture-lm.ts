@@ -8,6 +8,8 @@ import type { FlagSpec, FlagTable } from "../src/cli/flag-table.ts";
 import { LM_EVALUATE_FLAGS, LM_FINETUNE_FLAGS } from "../src/cli/lm-flags.ts";
 import { GENERATE_FLAGS } from "../src/cli/commands/generate.ts";
 import { MERGE_FLAGS } from "../src/cli/commands/merge.ts";
+import { PRETRAIN_FLAGS } from "../src/cli/commands/pretrain.ts";
+import { LM_STUDY_FLAGS } from "../src/cli/commands/reproduce-lm.ts";
 import { hfFolderFiles } from "../src/io/convert-llama2c.ts";
 import { loadStories260K, STORIES260K_DIR } from "../src/io/stories260k.ts";
 import { encodeSafetensors, decodeSafetensors } from "../src/io/safetensors.ts";
@@ -124,6 +126,10 @@ export function lmBaseArgs(command: string, fx: LmFixtures, out: string): string
       return ["--model", "stories260K", "--data", fx["text.txt"] as string, "--seq-len", "16", "--limit", "2"];
     case "generate":
       return ["--model", "stories260K", "--max-new-tokens", "4"];
+    case "pretrain":
+      return ["--data", fx["text.txt"] as string, "--valid", fx["text.txt"] as string, "--width", "32", "--head-dim", "16", "--steps", "1", "--seq-len", "16", "--out", out];
+    case "reproduce":
+      return ["--study", "lm", "--quick", "--out", out];
     case "merge":
       return ["--model", "stories260K", "--adapter", fx["lm-adapter-ok"] as string, "--out", out];
     default:
@@ -137,6 +143,8 @@ export const LM_TABLES: ReadonlyArray<[string, FlagTable]> = [
   ["evaluate", LM_EVALUATE_FLAGS],
   ["generate", GENERATE_FLAGS],
   ["merge", MERGE_FLAGS],
+  ["pretrain", PRETRAIN_FLAGS],
+  ["reproduce", LM_STUDY_FLAGS],
 ];
 
 /** Generated cases for the LM tables; `badValues` is the torture's own list of bad values per flag kind. */
@@ -149,7 +157,8 @@ export function lmGenerated(
   for (const [command, table] of LM_TABLES) {
     for (const [name, spec] of Object.entries(table)) {
       // --config and --out have their own cases; --model decides the form, so a bad one is hand-written.
-      if (name === "config" || name === "out" || name === "model") continue;
+      // --study decides the reproduce form: the toy table's own cases cover its bad values.
+      if (name === "config" || name === "out" || name === "model" || (command === "reproduce" && name === "study")) continue;
       for (const [value, expect] of badValues(name, spec)) {
         const out = freshOut();
         const base = lmBaseArgs(command, fx, out).filter((_a, i, all) => all[i] !== `--${name}` && all[i - 1] !== `--${name}`);
@@ -198,6 +207,20 @@ export function lmHandWritten(
     const m = freshOut();
     add(["merge", "--model", model, "--adapter", fx_("lm-adapter-ok"), "--out", m], re, m);
   }
+  // pretrain and the LM study: settings that cannot make a model, and text too small for one batch.
+  const p = (...a: string[]): string[] => {
+    const base = ["--data", fx_("text.txt"), "--valid", fx_("text.txt"), "--steps", "1", "--out", freshOut()];
+    return ["pretrain", ...base, ...(a.includes("--seq-len") ? [] : ["--seq-len", "16"]), ...a];
+  };
+  add(p("--width", "48", "--head-dim", "32"), /--width 48 is not a multiple of --head-dim 32/);
+  add(p("--width", "30", "--head-dim", "15"), /--head-dim must be even/);
+  add(p("--width", "4096", "--layers", "64", "--batch", "1024", "--seq-len", "4096"), /GiB of engine memory/);
+  add(p("--width", "32", "--head-dim", "16", "--batch", "1024"), /fewer than one batch of 1024/);
+  add(["pretrain", "--data", fx_("text.txt"), "--out", freshOut()], /needs held-out text too: give --valid FILE/);
+  add(["pretrain", "--resume", fx_("full")], /has no pretrain-config\.json; --resume needs the --out folder of a pretrain/);
+  add(["reproduce", "--study", "lm", "--quick", "--widths", "48", "--head-dim", "32", "--out", freshOut()], /--width 48 is not a multiple of --head-dim 32/);
+  add(["reproduce", "--study", "lm", "--quick", "--widths", "8", "--rank", "16", "--head-dim", "8", "--out", freshOut()], /--rank 16 is more than the width 8/);
+  add(["reproduce", "--study", "lm", "--quick", "--lrs", "1e-3,1e-3", "--out", freshOut()], /--lrs lists 0\.001 more than once/);
   // Text without a tokenizer (pre-tokenized .jsonl works; see below that it is not refused).
   const noTok = /no tokenizer\.json|needs the model's tokenizer/;
   {

@@ -108,15 +108,6 @@ export function readConfigFile(table: FlagTable, file: string): Map<string, Flag
   return configValues(table, readContent(file), file);
 }
 
-/**
- * The `model` a config file names, which picks the form of finetune / evaluate / sweep before the
- * form's table checks the file; undefined when it names none or cannot be read (the form's own
- * parser then says what is wrong with it).
- */
-export function configModel(file: string): string | undefined {
-  return configString(file, "model");
-}
-
 /** The string under `key` of a JSON or YAML config file, if any (an unreadable file: undefined). */
 export function configString(file: string, key: string): string | undefined {
   try {

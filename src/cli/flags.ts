@@ -5,6 +5,7 @@
 // `--flag` / `--no-flag` for booleans, `--` ends the flags. A flag given twice is an error rather
 // than "last one wins". Names are looked up in Maps, never on plain objects, so `--constructor` or
 // `--__proto__` are unknown flags like any other.
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.ts";
 import type { FlagSpec, FlagTable, FlagValue, FlagValues, NumberFlag, NumListFlag, Parsed } from "./flag-table.ts";
@@ -176,4 +177,34 @@ export function settingsOf<T extends FlagTable>(table: T, values: FlagValues<T>)
     if (spec.setting !== false && v !== undefined) out[name] = v;
   }
   return out;
+}
+
+/**
+ * The value of `--<flag>` in argv (before `--`), else the `<flag>` key of a --config file (JSON or
+ * YAML), else undefined: what decides a command's form before its table is chosen. With `resume`,
+ * `--resume OUT` names OUT/config.json as the config file (a resumed run's settings).
+ */
+export async function settingOf(
+  argv: readonly string[],
+  flag: string,
+  opts: { resume?: boolean } = {},
+): Promise<string | undefined> {
+  const end = argv.indexOf("--");
+  const args = end === -1 ? argv : argv.slice(0, end);
+  let config: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === `--${flag}`) return args[i + 1];
+    if (a.startsWith(`--${flag}=`)) return a.slice(`--${flag}=`.length);
+    if (a === "--config" || a === "-c") config = args[i + 1];
+    else if (a.startsWith("--config=")) config = a.slice("--config=".length);
+    else if (opts.resume === true && config === undefined) {
+      if (a === "--resume" && args[i + 1] !== undefined) config = path.join(args[i + 1] as string, "config.json");
+      else if (a.startsWith("--resume=")) config = path.join(a.slice("--resume=".length), "config.json");
+    }
+  }
+  if (config === undefined) return undefined;
+  // Loaded only here: yaml is not needed for runs without a config file.
+  const { configString } = await import("./config-file.ts");
+  return configString(config, flag);
 }

@@ -1,12 +1,11 @@
 // The language-model forms of `finetune`, `evaluate` and `sweep`, told from the sentence-encoder forms by
 // --model: "use-lite" (or no --model) is the encoder, anything else — "stories260K" or a Hugging
 // Face folder — a causal LM. Defaults come from experiments/lm/spec.ts, which is free of engine imports.
-import path from "node:path";
 import { ALL_LINEAR, LM_DEFAULTS } from "../experiments/lm/spec.ts";
 import { INIT_SCHEMES, LORA_DEFAULTS } from "../lora/config.ts";
 import { CONFIG_FLAG } from "./encoder-flags.ts";
 import { CHECKPOINT_FLAG, trainFlags, trainOptions } from "./train-flags.ts";
-import { settingsOf, type FlagTable, type FlagValues } from "./flags.ts";
+import { settingOf, settingsOf, type FlagTable, type FlagValues } from "./flags.ts";
 import { UserError } from "../core/errors.ts";
 import type { LmFinetuneSpec } from "../experiments/lm/spec.ts";
 
@@ -125,26 +124,8 @@ export const LM_EVALUATE_FLAGS = {
   json: { kind: "bool", setting: false, help: "print the result as one JSON document on stdout" },
 } as const satisfies FlagTable;
 
-/** The value of --model in argv (before `--`), else the `model` of a --config file (JSON or YAML), else undefined. */
-export async function modelOf(argv: readonly string[]): Promise<string | undefined> {
-  const end = argv.indexOf("--");
-  const args = end === -1 ? argv : argv.slice(0, end);
-  let config: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === "--model") return args[i + 1];
-    if (a.startsWith("--model=")) return a.slice("--model=".length);
-    if (a === "--config" || a === "-c") config = args[i + 1];
-    else if (a.startsWith("--config=")) config = a.slice("--config=".length);
-    // `finetune --resume OUT` takes its settings from OUT/config.json.
-    else if (a === "--resume" && config === undefined && args[i + 1] !== undefined) config = path.join(args[i + 1] as string, "config.json");
-    else if (a.startsWith("--resume=") && config === undefined) config = path.join(a.slice("--resume=".length), "config.json");
-  }
-  if (config === undefined) return undefined;
-  // Loaded only here: yaml is not needed for runs without a config file.
-  const { configModel } = await import("./config-file.ts");
-  return configModel(config);
-}
+/** The value of --model in argv, else the `model` of a --config file (or of OUT/config.json after --resume OUT). */
+export const modelOf = (argv: readonly string[]): Promise<string | undefined> => settingOf(argv, "model", { resume: true });
 
 /** Does argv ask for the causal-LM form of finetune / evaluate / sweep? (--task belongs to the encoder's.) */
 export async function wantsLm(argv: readonly string[]): Promise<boolean> {

@@ -81,6 +81,25 @@ export function trainBatches(
   return chunk(shuffled, options);
 }
 
+/**
+ * The batch of each training step: batch step mod stepsPerEpoch of epoch ⌊step / stepsPerEpoch⌋, each
+ * epoch in the order permutation(fold(key, epoch)) — a function of the step number alone, so a run
+ * resumed at any step draws the batches the uninterrupted run would have. One epoch is kept at a time.
+ */
+export function batchSchedule(
+  key: Key,
+  sequences: readonly Int32Array[],
+  options: LmBatchOptions,
+): (step: number) => LmBatch {
+  const stepsPerEpoch = Math.ceil(sequences.length / options.batchSize);
+  let current: { epoch: number; batches: LmBatch[] } | undefined;
+  return (step) => {
+    const epoch = Math.floor(step / stepsPerEpoch);
+    if (current?.epoch !== epoch) current = { epoch, batches: trainBatches(key, epoch, sequences, options) };
+    return current.batches[step % stepsPerEpoch] as LmBatch;
+  };
+}
+
 /** Evaluation batches: the sequences in their given order, every one of them exactly once. */
 export function evalBatches(sequences: readonly Int32Array[], options: LmBatchOptions): LmBatch[] {
   checkOptions(options);

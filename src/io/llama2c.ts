@@ -153,31 +153,66 @@ export function interleavedToHalves(w: Float32Array, nHeads: number, headDim: nu
   return out;
 }
 
-/** The config.json object of the converted checkpoint (bos/eos are llama2.c's fixed ids 1 and 2). */
-export function llamaConfigFromHeader(h: Llama2cHeader): LlamaConfigJson {
+/** The shape of a Llama, in the words of its config.json. */
+export interface LlamaShape {
+  readonly hidden: number;
+  readonly intermediate: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly vocabSize: number;
+  readonly positions: number;
+  readonly tied: boolean;
+  readonly bos: number;
+  readonly eos: number;
+}
+
+/**
+ * A Llama config.json with what every model lorascope writes shares: no biases, SiLU, F32, and
+ * run.c's constants — its rmsnorm adds 1e-5 and its RoPE uses 10000^(-2i/headDim) (neither is in a
+ * llama2.c file; the models pretrained here use the same).
+ */
+export function llamaConfigJson(s: LlamaShape): LlamaConfigJson {
   return {
     architectures: ["LlamaForCausalLM"],
     model_type: "llama",
-    hidden_size: h.dim,
-    intermediate_size: h.hiddenDim,
-    num_hidden_layers: h.nLayers,
-    num_attention_heads: h.nHeads,
-    num_key_value_heads: h.nKvHeads,
-    head_dim: h.dim / h.nHeads,
-    vocab_size: h.vocabSize,
-    max_position_embeddings: h.seqLen,
-    // run.c's rmsnorm adds 1e-5 and its RoPE uses 10000^(-2i/headDim); neither is in the file.
+    hidden_size: s.hidden,
+    intermediate_size: s.intermediate,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    num_key_value_heads: s.kvHeads,
+    head_dim: s.headDim,
+    vocab_size: s.vocabSize,
+    max_position_embeddings: s.positions,
     rms_norm_eps: 1e-5,
     rope_theta: 10000,
     rope_parameters: { rope_type: "default", rope_theta: 10000 },
     hidden_act: "silu",
     attention_bias: false,
     mlp_bias: false,
-    tie_word_embeddings: h.tied,
-    bos_token_id: 1,
-    eos_token_id: 2,
+    tie_word_embeddings: s.tied,
+    bos_token_id: s.bos,
+    eos_token_id: s.eos,
     torch_dtype: "float32",
   };
+}
+
+/** The config.json object of the converted checkpoint (bos/eos are llama2.c's fixed ids 1 and 2). */
+export function llamaConfigFromHeader(h: Llama2cHeader): LlamaConfigJson {
+  return llamaConfigJson({
+    hidden: h.dim,
+    intermediate: h.hiddenDim,
+    layers: h.nLayers,
+    heads: h.nHeads,
+    kvHeads: h.nKvHeads,
+    headDim: h.dim / h.nHeads,
+    vocabSize: h.vocabSize,
+    positions: h.seqLen,
+    tied: h.tied,
+    bos: 1,
+    eos: 2,
+  });
 }
 
 /** HF tensor names of a Llama model, in file order of a llama2.c checkpoint's layers. */

@@ -88,8 +88,6 @@ async function pretrainConfig(argv: readonly string[]): Promise<PretrainCommandC
 async function runPretrainCommand(c: PretrainCommandConfig): Promise<number> {
   const { runPretrain } = await import("../../experiments/lm/pretrain.ts");
   const { ProgressBar } = await import("../../train/progress.ts");
-  const { writeFileAtomic } = await import("../../io/atomic.ts");
-  if (!c.resume) await writeFileAtomic(path.join(c.out, PRETRAIN_CONFIG_FILE), JSON.stringify(c.settings, null, 2) + "\n");
   // Made at the first step, so that reading and tokenizing the text does not count in its rate and ETA.
   let bar: InstanceType<typeof ProgressBar> | undefined;
   let done = 0;
@@ -105,6 +103,7 @@ async function runPretrainCommand(c: PretrainCommandConfig): Promise<number> {
   const r = await runPretrain(c.spec, {
     outDir: c.out,
     resume: c.resume,
+    extraFiles: new Map([[PRETRAIN_CONFIG_FILE, JSON.stringify(c.settings, null, 2) + "\n"]]),
     checkpointEvery: c.checkpointEvery,
     progress: (line) => process.stderr.write(`${line}\n`),
     onStep: (step, total, loss, tokensPerSecond) => {

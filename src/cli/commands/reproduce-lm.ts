@@ -8,7 +8,7 @@ import { LM_STUDY_DEFAULTS as D, LM_STUDY_LIMITS, LM_STUDY_QUICK as Q, type LmSt
 import { PRETRAIN_LIMITS } from "../../experiments/lm/pretrain-spec.ts";
 import { INIT_SCHEMES } from "../../lora/config.ts";
 import { CONFIG_FLAG } from "../encoder-flags.ts";
-import { parseFlags, type FlagTable } from "../flags.ts";
+import { parseFlags, settingOf, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { exitOnInterrupt } from "../interrupt.ts";
 import { lrsText, parseLrs } from "../lr-grid.ts";
@@ -20,23 +20,8 @@ export const STUDY_FLAG = {
   study: { kind: "string", choices: STUDIES, default: "toy", help: "which study: the toy teacher–student sweep, or language models pretrained here (lm)" },
 } as const satisfies FlagTable;
 
-/** The value of --study in argv (before `--`), else the `study` of a --config file, else undefined (toy). */
-export async function studyOf(argv: readonly string[]): Promise<string | undefined> {
-  const end = argv.indexOf("--");
-  const args = end === -1 ? argv : argv.slice(0, end);
-  let config: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === "--study") return args[i + 1];
-    if (a.startsWith("--study=")) return a.slice("--study=".length);
-    if (a === "--config" || a === "-c") config = args[i + 1];
-    else if (a.startsWith("--config=")) config = a.slice("--config=".length);
-  }
-  if (config === undefined) return undefined;
-  // Loaded only here: yaml is not needed for --help or runs without a config file.
-  const { configString } = await import("../config-file.ts");
-  return configString(config, "study");
-}
+/** --study from argv or a --config file; undefined means the toy study. */
+export const studyOf = (argv: readonly string[]): Promise<string | undefined> => settingOf(argv, "study");
 
 export const LM_STUDY_FLAGS = {
   ...CONFIG_FLAG,

@@ -21,7 +21,7 @@ import { scaling, type LoraConfig } from "../../lora/config.ts";
 import { injectLora } from "../../lora/inject.ts";
 import { context as loraContext } from "../../lora/linear.ts";
 import { causalLmLoss, logits, type LmConfig } from "../../models/lm.ts";
-import { makeBatch, padLengths, trainBatches, type LmBatch } from "../../data/lm-batches.ts";
+import { batchSchedule, makeBatch, padLengths } from "../../data/lm-batches.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
 import { runLoop } from "../../train/loop.ts";
 import { METRICS_FILE, nullSink, openMetrics, type MetricsSink } from "../../train/metrics.ts";
@@ -225,16 +225,7 @@ export async function runLmFinetune(
     await measure(inj.params, 0);
   }
 
-  // Batch `step` of the run is batch step mod stepsPerEpoch of epoch ⌊step / stepsPerEpoch⌋, each
-  // epoch in the order permutation(fold(order key, epoch)): a function of the step number alone.
-  let epochBatches: { epoch: number; batches: LmBatch[] } | undefined;
-  const batchAt = (step: number): LmBatch => {
-    const epoch = Math.floor(step / stepsPerEpoch);
-    if (epochBatches?.epoch !== epoch) {
-      epochBatches = { epoch, batches: trainBatches(prng.fold(root, "order"), epoch, train.sequences, batchOptions) };
-    }
-    return epochBatches.batches[step % stepsPerEpoch] as LmBatch;
-  };
+  const batchAt = batchSchedule(prng.fold(root, "order"), train.sequences, batchOptions);
   let tokens = 0;
   let measuring = 0;
   const t0 = performance.now();

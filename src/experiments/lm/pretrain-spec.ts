@@ -9,7 +9,7 @@
 // rule (8/3 of the width, rounded up to a multiple of 32); the embedding is tied to the output head.
 import { UserError, check } from "../../core/errors.ts";
 import { BUILT_IN_CORPORA } from "../../data/lm-text.ts";
-import type { LlamaConfigJson } from "../../io/llama2c.ts";
+import { llamaConfigJson, type LlamaConfigJson } from "../../io/llama2c.ts";
 
 export interface PretrainSpec {
   /** Training text: a built-in corpus (its train split) or a .txt/.jsonl file. */
@@ -174,26 +174,17 @@ export function pretrainConfigJson(
   tokens: { vocabSize: number; bos: number; eos: number },
 ): LlamaConfigJson {
   const heads = spec.width / spec.headDim;
-  return {
-    architectures: ["LlamaForCausalLM"],
-    model_type: "llama",
-    hidden_size: spec.width,
-    intermediate_size: intermediateSize(spec.width),
-    num_hidden_layers: spec.layers,
-    num_attention_heads: heads,
-    num_key_value_heads: heads,
-    head_dim: spec.headDim,
-    vocab_size: tokens.vocabSize,
-    max_position_embeddings: spec.seqLen,
-    rms_norm_eps: 1e-5,
-    rope_theta: 10000,
-    rope_parameters: { rope_type: "default", rope_theta: 10000 },
-    hidden_act: "silu",
-    attention_bias: false,
-    mlp_bias: false,
-    tie_word_embeddings: true,
-    bos_token_id: tokens.bos,
-    eos_token_id: tokens.eos,
-    torch_dtype: "float32",
-  };
+  return llamaConfigJson({
+    hidden: spec.width,
+    intermediate: intermediateSize(spec.width),
+    layers: spec.layers,
+    heads,
+    kvHeads: heads,
+    headDim: spec.headDim,
+    vocabSize: tokens.vocabSize,
+    positions: spec.seqLen,
+    tied: true,
+    bos: tokens.bos,
+    eos: tokens.eos,
+  });
 }

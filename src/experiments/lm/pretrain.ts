@@ -12,6 +12,7 @@
 // Randomness: root = key(seed); the initial weights from fold(root, "init"), the batch order of epoch
 // e from fold(fold(root, "order"), e). A step's batch is a function of the step number alone, so a run
 // resumed from OUT/checkpoint replays exactly the steps the uninterrupted run would have taken.
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as prng from "../../core/prng.ts";
 import { UserError } from "../../core/errors.ts";
@@ -25,7 +26,7 @@ import { loadStories260K, STORIES260K_FILES } from "../../io/stories260k.ts";
 import { causalLmLoss, initLm, lmToTensors, logits, parseLmConfig } from "../../models/lm.ts";
 import type { LmSequences } from "../../data/lm-text.ts";
 import { loadLmTextCached } from "../../data/lm-token-cache.ts";
-import { padLengths, trainBatches, type LmBatch } from "../../data/lm-batches.ts";
+import { batchSchedule, padLengths } from "../../data/lm-batches.ts";
 import { unigramBaseline, type UnigramBaseline } from "../../data/unigram.ts";
 import { checkpointDir, loadCheckpoint, removeCheckpoint, saveCheckpoint } from "../../train/checkpoint.ts";
 import { createJitTrainer } from "../../train/jit-trainer.ts";
@@ -76,6 +77,8 @@ export interface PretrainOptions {
   readonly progress?: (line: string) => void;
   /** After every step: steps done, the total, the loss, training tokens per second so far. */
   readonly onStep?: (step: number, total: number, loss: number, tokensPerSecond: number) => void;
+  /** More files for a fresh run's folder (name → text), written once the data has been checked. */
+  readonly extraFiles?: ReadonlyMap<string, string>;
   /** A folder of token ids (data/lm-token-cache.ts): a text tokenized once serves every later run. */
   readonly tokenCache?: string;
   /** Stop before the next step (a checkpoint at the last multiple of checkpointEvery survives). */
@@ -163,19 +166,14 @@ export async function runPretrain(partial: PretrainInput, options: PretrainOptio
     sink = openMetrics(out, { resumeAt: ck.step });
     progress(`resuming ${out} at step ${ck.step}/${spec.steps}`);
   } else if (out !== undefined) {
+    // From here on the run writes into OUT; every bad input was refused above.
+    await mkdir(out, { recursive: true });
+    for (const [name, content] of options.extraFiles ?? []) await writeFileAtomic(path.join(out, name), content);
     sink = openMetrics(out);
   }
 
   const batchOptions = { batchSize: spec.batch, padId: PAD_ID, lengths: padLengths(spec.seqLen) };
-  const stepsPerEpoch = Math.ceil(train.sequences.length / spec.batch);
-  let epochBatches: { epoch: number; batches: LmBatch[] } | undefined;
-  const batchAt = (step: number): LmBatch => {
-    const epoch = Math.floor(step / stepsPerEpoch);
-    if (epochBatches?.epoch !== epoch) {
-      epochBatches = { epoch, batches: trainBatches(prng.fold(root, "order"), epoch, train.sequences, batchOptions) };
-    }
-    return epochBatches.batches[step % stepsPerEpoch] as LmBatch;
-  };
+  const batchAt = batchSchedule(prng.fold(root, "order"), train.sequences, batchOptions);
 
   let tokens = 0;
   let trainMs = 0;
