@@ -97,7 +97,7 @@ test("--config: YAML or JSON settings keyed by flag name; the command line overr
   assert.deepEqual(c.spec.seeds, TOY_QUICK.seeds); // from --quick in the file
   const json = path.join(dir, "toy.json");
   writeFileSync(json, JSON.stringify({ widths: [16], stepz: 3 }));
-  await assert.rejects(reproduceConfig(["-c", json]), (e: unknown) => e instanceof UserError && /toy\.json has an unknown key "stepz"; the allowed keys are widths, lrs, seeds/.test(e.message));
+  await assert.rejects(reproduceConfig(["-c", json]), (e: unknown) => e instanceof UserError && /toy\.json has an unknown key "stepz"; the allowed keys are study, widths, lrs, seeds/.test(e.message));
 });
 
 test("exit codes: 2 for a usage error (nothing runs), 0 for help and --version", async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { formatLmStudy, lmStudyJson, studyRows } from "../src/analysis/lm-study.ts";
+import { analyzeLmStudy, formatLmStudy, lmStudyJson, studyRows } from "../src/analysis/lm-study.ts";
 import { runLmStudy } from "../src/experiments/lm/study.ts";
 import { lmStudySpec } from "../src/experiments/lm/study-spec.ts";
 import { writeReport } from "../src/report/index.ts";
@@ -32,7 +32,8 @@ test("a toy-size LM width study runs end to end, resumes without work, and its r
   assert.equal(r.runsSkipped, 0);
   assert.deepEqual(r.widths.map((w) => [w.width, w.rows.length]), [[16, 4], [32, 4]]);
   for (const w of r.widths) for (const row of w.rows) assert.ok((row.dynamics?.length ?? 0) >= 2, "dynamics recorded");
-  const json = lmStudyJson(r.analysis);
+  const analysis = analyzeLmStudy(r.widths, r.pretrained);
+  const json = lmStudyJson(analysis);
   assert.deepEqual(Object.keys((json["pretrained"] as object[])[0] as object).sort(), ["parameters", "perplexity", "unigramPerplexity", "width"]);
   const again = await runLmStudy(study, out, { workers: 0 });
   assert.equal(again.runsSkipped, 8);
@@ -41,10 +42,10 @@ test("a toy-size LM width study runs end to end, resumes without work, and its r
 
   const files = await writeReport(out, {
     rows: studyRows(r.widths),
-    analysis: r.analysis.sweep,
+    analysis: analysis.sweep,
     spec: study,
     title: "LM width study",
-    summaryText: formatLmStudy(r.analysis),
+    summaryText: formatLmStudy(analysis),
   });
   assert.match(await readFile(files.markdown, "utf8"), /## Pretrained family/);
   let marks: Record<string, number> = {};

@@ -11,26 +11,14 @@
 // for the report's dynamics figures. Quantities the LM runs do not record (‖A − A₀‖, ‖B − B₀‖, the
 // step's update norms) are NaN.
 import type { LmRunRow } from "../experiments/lm/rows.ts";
+import type { PretrainedWidth, WidthRows } from "../experiments/lm/study.ts";
+
+export type { PretrainedWidth, WidthRows };
 import type { FinalRow, Row, StepRow } from "../experiments/toy/rows.ts";
 import { analyzeLmSweep, formatLmSweep, type LmSweepSummary } from "./lm-sweep.ts";
 import { analyzeSweep } from "./sweep.ts";
 import { formatSummary, summaryJson } from "./summary.ts";
 import type { AnalysisOptions, SweepAnalysis } from "./types.ts";
-
-/** What the study knows of one pretrained width. */
-export interface PretrainedWidth {
-  readonly width: number;
-  readonly parameters: number;
-  /** Validation perplexity after pretraining (null when it diverged). */
-  readonly perplexity: number | null;
-  /** The unigram baseline's perplexity on the same held-out tokens. */
-  readonly unigramPerplexity: number;
-}
-
-export interface WidthRows {
-  readonly width: number;
-  readonly rows: readonly LmRunRow[];
-}
 
 export interface LmStudyAnalysis {
   /** The toy's width analysis of the mapped rows. */

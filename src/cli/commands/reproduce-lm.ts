@@ -86,7 +86,7 @@ async function lmStudyConfig(argv: readonly string[]): Promise<LmStudyConfig> {
 
 async function runLmStudyCommand(cfg: LmStudyConfig): Promise<number> {
   const { runLmStudy } = await import("../../experiments/lm/study.ts");
-  const { formatLmStudy, lmStudyJson, studyRows } = await import("../../analysis/lm-study.ts");
+  const { analyzeLmStudy, formatLmStudy, lmStudyJson, studyRows } = await import("../../analysis/lm-study.ts");
   const { writeReport } = await import("../../report/index.ts");
   const { ProgressBar } = await import("../../train/progress.ts");
   const { spec } = cfg;
@@ -105,16 +105,17 @@ async function runLmStudyCommand(cfg: LmStudyConfig): Promise<number> {
     },
   });
   bar?.done(cfg.json ? "" : `${result.runsTotal} finetuning runs (${result.runsSkipped} already done) in ${result.seconds.toFixed(1)} s`);
-  const summaryText = formatLmStudy(result.analysis);
+  const analysis = analyzeLmStudy(result.widths, result.pretrained);
+  const summaryText = formatLmStudy(analysis);
   const files = await writeReport(cfg.out, {
     rows: studyRows(result.widths),
-    analysis: result.analysis.sweep,
+    analysis: analysis.sweep,
     spec,
     title: "lorascope: LoRA learning rate vs width on language models pretrained here, init-a and init-b",
     summaryText,
   });
   if (cfg.json) {
-    process.stdout.write(JSON.stringify({ ...lmStudyJson(result.analysis), report: files.html }) + "\n");
+    process.stdout.write(JSON.stringify({ ...lmStudyJson(analysis), report: files.html }) + "\n");
   } else {
     process.stdout.write(summaryText + "\n");
     process.stdout.write(`report: ${files.html}\nsummary: ${files.markdown}\n`);

@@ -2,10 +2,10 @@
 // widths (family.ts), then for each width the LM finetuning sweep over learning rate × init × seed on
 // the held-out domain (sweep.ts: the grid engine, resumable, one row per run), then the analysis across
 // widths (analysis/lm-study.ts). OUT/models/w<n> holds the base models, OUT/sweeps/w<n> each width's
-// rows; a rerun skips every finished model and run.
+// rows; a rerun skips every finished model and run. The analysis across widths is analysis/lm-study.ts.
 import path from "node:path";
-import { analyzeLmStudy, type LmStudyAnalysis, type WidthRows } from "../../analysis/lm-study.ts";
 import type { GridSweepOptions } from "../grid-sweep.ts";
+import type { LmRunRow } from "./rows.ts";
 import { ensureFamily, type FamilyMember } from "./family.ts";
 import { runLmSweep, type LmSweepSpec } from "./sweep.ts";
 import type { LmStudySpec } from "./study-spec.ts";
@@ -34,10 +34,26 @@ export function widthSweepSpec(study: LmStudySpec, model: string): LmSweepSpec {
   };
 }
 
+/** The finetuning rows of one width. */
+export interface WidthRows {
+  readonly width: number;
+  readonly rows: readonly LmRunRow[];
+}
+
+/** What the study knows of one pretrained width. */
+export interface PretrainedWidth {
+  readonly width: number;
+  readonly parameters: number;
+  /** Validation perplexity after pretraining (null when it diverged). */
+  readonly perplexity: number | null;
+  /** The unigram baseline's perplexity on the same held-out tokens. */
+  readonly unigramPerplexity: number;
+}
+
 export interface LmStudyResult {
   readonly members: readonly FamilyMember[];
+  readonly pretrained: readonly PretrainedWidth[];
   readonly widths: readonly WidthRows[];
-  readonly analysis: LmStudyAnalysis;
   readonly runsTotal: number;
   readonly runsSkipped: number;
   readonly seconds: number;
@@ -70,7 +86,7 @@ export async function runLmStudy(
     runsSkipped += r.runsSkipped;
     widths.push({ width: m.width, rows: r.rows });
   }
-  const pretrained = members.map((m) => ({
+  const pretrained: PretrainedWidth[] = members.map((m) => ({
     width: m.width,
     parameters: m.result.parameters,
     perplexity: m.result.validation.final?.perplexity ?? null,
@@ -79,7 +95,7 @@ export async function runLmStudy(
   return {
     members,
     widths,
-    analysis: analyzeLmStudy(widths, pretrained),
+    pretrained,
     runsTotal: total,
     runsSkipped,
     seconds: (performance.now() - t0) / 1000,
