@@ -28,9 +28,9 @@ export function engineReport(all: (name: string) => Result[], peak: number): str
       const [p, q] = [med(all, "engine-published", group, key), med(all, "engine-patched", group, key)];
       // Speed-up as a factor > 1 when the patched engine is faster, whatever the unit.
       const gain = group === "gflops" ? q / p : p / q;
-      lines.push(
-        `| ${key} | ${units[group]} | ${fmt(p, 2)} | ${fmt(q, 2)} | ${fmt(gain, 2)}× faster | ${group === "gflops" ? `${fmt((100 * q) / peak, 0)} %` : ""} |`,
-      );
+      const change = gain >= 1 ? `${fmt(gain, 2)}× faster` : `${fmt(1 / gain, 2)}× slower`;
+      const ofPeak = group === "gflops" ? `${fmt((100 * q) / peak, 0)} %` : "";
+      lines.push(`| ${key} | ${units[group]} | ${fmt(p, 2)} | ${fmt(q, 2)} | ${change} | ${ofPeak} |`);
     }
   }
   const g = (name: string, key: string): number => med(all, name, "gflops", key);
