@@ -4,11 +4,10 @@
 import { UserError } from "../../core/errors.ts";
 import type { LmFinetuneSpec } from "../../experiments/lm/spec.ts";
 import { LM_FINETUNE_FLAGS, lmRunOptions, lmSettingsOf } from "../lm-flags.ts";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgv, parseFlags } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { CONFIG_FILE } from "../run-config.ts";
+import { CONFIG_FILE, resumedRun } from "../run-config.ts";
 import { checkLmPath } from "../../io/lm-path.ts";
 
 export interface LmFinetuneConfig {
@@ -23,7 +22,7 @@ export interface LmFinetuneConfig {
 
 /** argv (and a --config file) → config; every usage error is found here (exit 2). */
 export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinetuneConfig> {
-  const dir = resumeDir(argv);
+  const dir = resumedRun(parseArgv(LM_FINETUNE_FLAGS, argv).given, CONFIG_FILE, "finetune");
   const { values: v, positional } = await parseFlags(LM_FINETUNE_FLAGS, dir === undefined ? argv : [...argv, "--config", path.join(dir, CONFIG_FILE)]);
   if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
   const { lmSpec } = await import("../../experiments/lm/spec.ts");
@@ -31,17 +30,6 @@ export async function lmFinetuneConfig(argv: readonly string[]): Promise<LmFinet
   await checkModelAndOut(spec.model, spec.seqLen, dir === undefined ? v.out : undefined);
   const settings = lmSettingsOf(LM_FINETUNE_FLAGS, v);
   return { spec, out: dir ?? v.out, resume: dir !== undefined, checkpointEvery: v["checkpoint-every"], json: v.json, settings };
-}
-
-/** `--resume OUT`: the folder, once checked to hold a config.json; a resumed run takes every setting from it. */
-function resumeDir(argv: readonly string[]): string | undefined {
-  const { given } = parseArgv(LM_FINETUNE_FLAGS, argv);
-  const dir = given.get("resume");
-  if (typeof dir !== "string") return undefined;
-  const extra = [...given.keys()].filter((f) => !["resume", "json", "checkpoint-every"].includes(f));
-  if (extra.length > 0) throw new UserError(`--resume takes every setting from ${dir}/${CONFIG_FILE}; drop --${extra[0] as string}`);
-  if (!existsSync(path.join(dir, CONFIG_FILE))) throw new UserError(`${dir} has no ${CONFIG_FILE}; --resume needs the --out folder of a finetune`);
-  return dir;
 }
 
 /** --model names something loadable, --seq-len fits its positions, --out is new or empty. */

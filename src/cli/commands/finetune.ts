@@ -1,7 +1,6 @@
 // `lorascope finetune --model use-lite --task sentiment --init init-a --lr 1e-3 ...`: LoRA-finetune the
 // sentence encoder on a classification task and compare it with a frozen-encoder linear probe.
 // The engine and the model are imported inside the run, never at load time (command.ts).
-import { existsSync } from "node:fs";
 import path from "node:path";
 import {
   ENCODER_DEFAULTS,
@@ -16,7 +15,7 @@ import type { Command } from "../command.ts";
 import { parseArgv, parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { CONFIG_FLAG, DATA_FLAGS, MODEL_TASK_FLAGS, taskOrData } from "../encoder-flags.ts";
-import { CONFIG_FILE, writeRunConfig } from "../run-config.ts";
+import { CONFIG_FILE, resumedRun, writeRunConfig } from "../run-config.ts";
 import { CHECKPOINT_FLAG, trainFlags, trainOptions } from "../train-flags.ts";
 import { guardOutDir } from "../../io/out-dir.ts";
 import { wantsLm } from "../lm-flags.ts";
@@ -75,19 +74,8 @@ function finetuneSpec(v: FlagValues<typeof FINETUNE_FLAGS>): EncoderFinetuneSpec
 
 /** argv (and a --config file) → config; usage errors throw a UserError (tested in test/cli-finetune). */
 export async function finetuneConfig(argv: readonly string[]): Promise<FinetuneConfig> {
-  const { given } = parseArgv(FINETUNE_FLAGS, argv);
-  const resume = given.get("resume");
-  const dir = typeof resume === "string" ? resume : undefined;
-  let extraArgs: string[] = [];
-  if (dir !== undefined) {
-    // A resumed run is the interrupted one: every setting comes from its config.json.
-    const extra = [...given.keys()].filter((f) => !["resume", "json", "checkpoint-every"].includes(f));
-    if (extra.length > 0) throw new UserError(`--resume takes every setting from ${dir}/config.json; drop --${extra[0] as string}`);
-    const file = path.join(dir, CONFIG_FILE);
-    if (!existsSync(file)) throw new UserError(`${dir} has no ${CONFIG_FILE}; --resume needs the --out folder of a finetune`);
-    extraArgs = ["--config", file];
-  }
-  const { values: v, positional } = await parseFlags(FINETUNE_FLAGS, [...argv, ...extraArgs]);
+  const dir = resumedRun(parseArgv(FINETUNE_FLAGS, argv).given, CONFIG_FILE, "finetune");
+  const { values: v, positional } = await parseFlags(FINETUNE_FLAGS, dir === undefined ? argv : [...argv, "--config", path.join(dir, CONFIG_FILE)]);
   if (positional.length > 0) throw new UserError(`finetune takes only flags, got "${positional[0] as string}"`);
   if (v["warmup-fraction"] > 1) throw new UserError(`--warmup-fraction must be at most 1, got ${v["warmup-fraction"]}`);
   // encoderSpec's checks (the PEFT config's rules among them) run here, before the model loads.

@@ -2,7 +2,6 @@
 // scratch on real text and save it as a Hugging Face model folder with pretrain.json (loss curve,
 // held-out perplexity, unigram baseline). Resumable with `--resume DIR`. The engine loads inside the
 // run, never at load time (command.ts).
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../../core/errors.ts";
 import { PRETRAIN_DEFAULTS as D, PRETRAIN_LIMITS as L, type PretrainInput, type PretrainSpec } from "../../experiments/lm/pretrain-spec.ts";
@@ -10,6 +9,7 @@ import type { Command } from "../command.ts";
 import { CONFIG_FLAG } from "../encoder-flags.ts";
 import { parseArgv, parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flags.ts";
 import { commandHelp } from "../help.ts";
+import { resumedRun } from "../run-config.ts";
 import { SIGNAL_EXIT_CODES } from "../interrupt.ts";
 
 /** The run's settings beside the model (config.json is the model's own): `--config` of this file reruns it. */
@@ -66,17 +66,8 @@ function specOf(v: FlagValues<typeof PRETRAIN_FLAGS>): PretrainInput {
 }
 
 async function pretrainConfig(argv: readonly string[]): Promise<PretrainCommandConfig> {
-  const { given } = parseArgv(PRETRAIN_FLAGS, argv);
-  const resume = given.get("resume");
-  const dir = typeof resume === "string" ? resume : undefined;
-  let extraArgs: string[] = [];
-  if (dir !== undefined) {
-    const extra = [...given.keys()].filter((f) => !["resume", "json", "checkpoint-every"].includes(f));
-    if (extra.length > 0) throw new UserError(`--resume takes every setting from ${path.join(dir, PRETRAIN_CONFIG_FILE)}; drop --${extra[0] as string}`);
-    const file = path.join(dir, PRETRAIN_CONFIG_FILE);
-    if (!existsSync(file)) throw new UserError(`${dir} has no ${PRETRAIN_CONFIG_FILE}; --resume needs the --out folder of a pretrain`);
-    extraArgs = ["--config", file];
-  }
+  const dir = resumedRun(parseArgv(PRETRAIN_FLAGS, argv).given, PRETRAIN_CONFIG_FILE, "pretrain");
+  const extraArgs = dir === undefined ? [] : ["--config", path.join(dir, PRETRAIN_CONFIG_FILE)];
   const { values: v, positional } = await parseFlags(PRETRAIN_FLAGS, [...argv, ...extraArgs]);
   if (positional.length > 0) throw new UserError(`pretrain takes only flags, got "${positional[0] as string}"`);
   const out = dir ?? v.out;
