@@ -57,7 +57,7 @@ export const LM_STUDY_DEFAULTS: LmStudySpec = {
   pretrainBatch: 16,
   pretrainLr: 3e-3,
   finetuneData: "brown:learned",
-  lrs: logGrid(1e-4, 3e-1, 8),
+  lrs: logGrid(1e-4, 3e-1, 11),
   inits: ["init-a", "init-b"],
   seeds: 3,
   steps: 60,
