@@ -57,14 +57,14 @@ export const LM_STUDY_DEFAULTS: LmStudySpec = {
   pretrainBatch: 16,
   pretrainLr: 3e-3,
   finetuneData: "brown:learned",
-  lrs: logGrid(1e-4, 3e-1, 11),
+  lrs: logGrid(5e-4, 3e-1, 9),
   inits: ["init-a", "init-b"],
   seeds: 3,
-  steps: 60,
+  steps: 40,
   batch: 8,
   rank: 4,
   evalLimit: 48,
-  dynamicsEvery: 20,
+  dynamicsEvery: 10,
 };
 
 /** Two widths, a short grid, one seed: the whole pipeline in a few minutes. */
