@@ -57,6 +57,32 @@ test("a pretrain killed mid-run resumes with --resume to the uninterrupted run's
   assert.deepEqual(await readFile(path.join(cut, "model.safetensors")), await readFile(path.join(whole, "model.safetensors")));
 });
 
+test("Ctrl-C during pretraining is heard within a step: exit 130, one line saying what is kept", { timeout: 300_000 }, async () => {
+  const out = path.join(dir, "interrupted");
+  // Checkpoints by step are far apart, so no file is written (and no await reaches the event loop
+  // through I/O) while it runs: only the loop's yield between steps lets the handler in.
+  const args = [...TINY, "--steps", "100000", "--eval-every", "100000", "--checkpoint-every", "50000"];
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const child = spawn(process.execPath, ["--import", tsx, path.resolve(import.meta.dirname, "../src/cli/main.ts"), "pretrain", ...args, "--out", out], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  // Wait until it is stepping (the first metrics rows are on disk).
+  const metrics = path.join(out, "metrics.jsonl");
+  for (let i = 0; i < 6000 && !(existsSync(metrics) && (await readFile(metrics, "utf8")).split("\n").length > 20); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const t0 = performance.now();
+  child.kill("SIGINT");
+  const code = await exited;
+  const seconds = (performance.now() - t0) / 1000;
+  assert.equal(code, 130, stderr);
+  assert.ok(seconds < 10, `exited ${seconds.toFixed(1)} s after the signal`);
+  assert.match(stderr, /interrupted \(SIGINT\); at step \d+\/100000; the last checkpoint in .* is kept: lorascope pretrain --resume /);
+});
+
 /** TINY with some flags' values replaced. */
 function tinyWith(values: Record<string, string>): string[] {
   const args = [...TINY];

@@ -79,6 +79,9 @@ export async function runLoop<S>(o: LoopOptions<S>, state: S): Promise<LoopResul
   let lastEval: LoopResult<S>["lastEval"];
   let lastSave = performance.now();
   while (step < o.totalSteps) {
+    // A step is synchronous engine work; between steps, let the event loop run (a signal handler,
+    // a timer), so Ctrl-C is heard within one step rather than at the next file write.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const out = await o.step(state, step);
     state = out.state;
     step++;

@@ -10,7 +10,7 @@ import { CONFIG_FLAG } from "../encoder-flags.ts";
 import { parseArgv, parseFlags, settingsOf, type FlagTable, type FlagValues } from "../flags.ts";
 import { commandHelp } from "../help.ts";
 import { resumedRun } from "../run-config.ts";
-import { SIGNAL_EXIT_CODES } from "../interrupt.ts";
+import { exitOnSignal } from "../interrupt.ts";
 
 /** The run's settings beside the model (config.json is the model's own): `--config` of this file reruns it. */
 export const PRETRAIN_CONFIG_FILE = "pretrain-config.json";
@@ -82,15 +82,10 @@ async function runPretrainCommand(c: PretrainCommandConfig): Promise<number> {
   // Made at the first step, so that reading and tokenizing the text does not count in its rate and ETA.
   let bar: InstanceType<typeof ProgressBar> | undefined;
   let done = 0;
-  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES): void => {
-    process.stderr.write(
-      `\nlorascope pretrain: interrupted (${signal}) at step ${done}/${c.spec.steps}; the last checkpoint in ${c.out} is kept: ` +
-        `lorascope pretrain --resume ${c.out}\n`,
-    );
-    process.exit(SIGNAL_EXIT_CODES[signal]);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  exitOnSignal(
+    "pretrain",
+    () => `at step ${done}/${c.spec.steps}; the last checkpoint in ${c.out} is kept: lorascope pretrain --resume ${c.out}`,
+  );
   const r = await runPretrain(c.spec, {
     outDir: c.out,
     resume: c.resume,

@@ -10,7 +10,7 @@ import { INIT_SCHEMES } from "../../lora/config.ts";
 import { CONFIG_FLAG } from "../encoder-flags.ts";
 import { parseFlags, settingOf, type FlagTable } from "../flags.ts";
 import { commandHelp } from "../help.ts";
-import { exitOnInterrupt } from "../interrupt.ts";
+import { exitOnSignal } from "../interrupt.ts";
 import { lrsText, parseLrs } from "../lr-grid.ts";
 
 export const STUDIES = ["toy", "lm"] as const;
@@ -85,19 +85,27 @@ async function lmStudyConfig(argv: readonly string[]): Promise<LmStudyConfig> {
 }
 
 async function runLmStudyCommand(cfg: LmStudyConfig): Promise<number> {
-  const { runLmStudy } = await import("../../experiments/lm/study.ts");
+  const { runLmStudy, SWEEPS_DIR } = await import("../../experiments/lm/study.ts");
+  const { memberDir } = await import("../../experiments/lm/family.ts");
   const { analyzeLmStudy, formatLmStudy, lmStudyJson, studyRows } = await import("../../analysis/lm-study.ts");
   const { writeReport } = await import("../../report/index.ts");
   const { ProgressBar } = await import("../../train/progress.ts");
   const { spec } = cfg;
   const total = spec.widths.length * spec.lrs.length * spec.inits.length * spec.seeds;
   let saved = 0;
-  exitOnInterrupt("reproduce", cfg.out, () => ({ saved, total }));
+  // Set while a width is pretraining (its checkpoint is what an interrupt keeps).
+  let pretraining: number | undefined;
+  exitOnSignal("reproduce", () =>
+    pretraining !== undefined
+      ? `width ${pretraining} was pretraining: its last checkpoint in ${memberDir(cfg.out, pretraining)} is kept; run the same command again to resume.`
+      : `${saved} of ${total} finetuning runs are saved in ${path.join(cfg.out, SWEEPS_DIR)}; run the same command again to resume.`,
+  );
   const log = (line: string): void => void (cfg.json || process.stderr.write(`${line}\n`));
   let bar: InstanceType<typeof ProgressBar> | undefined;
   const result = await runLmStudy(spec, cfg.out, {
     ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
     progress: log,
+    onPretraining: (width) => void (pretraining = width),
     onRun: (done, all) => {
       saved = done;
       bar ??= new ProgressBar(all, all, "finetuning runs", { silent: cfg.json });

@@ -47,11 +47,12 @@ function finished(dir: string, study: LmStudySpec, width: number): PretrainResul
   return result;
 }
 
-/** Pretrain (or reuse, or resume) every width of the study, narrowest first. */
+/** Pretrain (or reuse, or resume) every width of the study, narrowest first; `onPretraining` hears each it trains. */
 export async function ensureFamily(
   study: LmStudySpec,
   outDir: string,
   progress: (line: string) => void = () => {},
+  onPretraining: (width: number) => void = () => {},
 ): Promise<FamilyMember[]> {
   // Every finished member is checked before any training, so a mismatch costs nothing.
   const done = new Map(study.widths.map((w) => [w, finished(memberDir(outDir, w), study, w)] as const));
@@ -66,6 +67,7 @@ export async function ensureFamily(
     const resume = checkpointDir(dir) !== undefined;
     if (!resume) await rm(dir, { recursive: true, force: true });
     progress(`${resume ? "resuming" : "pretraining"} width ${width} in ${dir}`);
+    onPretraining(width);
     const result = await runPretrain(familyMember(study, width), {
       outDir: dir,
       resume,

@@ -62,6 +62,8 @@ export interface LmStudyResult {
 export interface LmStudyOptions extends Omit<GridSweepOptions, "onRun"> {
   /** Finetuning runs finished (skipped ones included) of the whole study. */
   readonly onRun?: (done: number, total: number) => void;
+  /** The width being pretrained now (undefined once the family is ready). */
+  readonly onPretraining?: (width: number | undefined) => void;
 }
 
 export async function runLmStudy(
@@ -71,7 +73,8 @@ export async function runLmStudy(
 ): Promise<LmStudyResult> {
   const t0 = performance.now();
   const progress = opts.progress ?? (() => {});
-  const members = await ensureFamily(study, outDir, progress);
+  const members = await ensureFamily(study, outDir, progress, opts.onPretraining);
+  opts.onPretraining?.(undefined);
   const perWidth = study.lrs.length * study.inits.length * study.seeds;
   const total = perWidth * members.length;
   const widths: WidthRows[] = [];
