@@ -59,7 +59,11 @@ test("η* on validation loss recovers the width exponents the rows were built wi
   assert.ok(Math.abs(slope("init-a") + 0.5) < 0.1, `init-a slope ${slope("init-a")}`);
   assert.ok(Math.abs(slope("init-b") + 1) < 0.1, `init-b slope ${slope("init-b")}`);
   assert.equal(a.perWidth.length, 4);
+  // η*_A / η*_B = 0.25·√n on validation loss: width exponent +0.5.
+  assert.ok(a.ratio !== null);
+  assert.ok(Math.abs(a.ratio.fit.slope - 0.5) < 0.1, `ratio slope ${a.ratio.fit.slope}`);
   const json = lmStudyJson(a);
-  for (const k of ["optimalLr", "stableSlope", "ratio", "test", "pretrained", "perWidth"]) assert.ok(k in json, k);
+  for (const k of ["optimalLr", "stableSlope", "ratio", "validationRatio", "test", "pretrained", "perWidth"]) assert.ok(k in json, k);
+  assert.match(formatLmStudy(a), /η\*_A \/ η\*_B on validation loss: n = 32: [\d.]+,[\s\S]*width exponent 0\.[45]\d/);
   assert.match(formatLmStudy(a), /## Pretrained family[\s\S]*\| 256 \|[\s\S]*## Width 256/);
 });

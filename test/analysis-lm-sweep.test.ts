@@ -79,3 +79,27 @@ test("the report and the JSON document carry the same numbers", () => {
   assert.deepEqual(json.optimalLr, s.optimalLr);
   assert.equal(json.diverged, 1);
 });
+
+test("δ shares at η*: each term's part of δ¹ + δ² + δ³ over training, mean over seeds; absent without dynamics", () => {
+  const point = (step: number, d1: number, d2: number, d3: number) => ({
+    step, rmsZA: 1, rmsZB: 1, delta1: d1, delta2: d2, delta3: d3,
+  });
+  // Seed 0: totals 6, 3, 1 → 0.6, 0.3, 0.1; seed 1: 2, 2, 0 (a NaN interval is skipped) → 0.5, 0.5, 0.
+  const withDynamics = rows.map((r) =>
+    r.init === "init-a" && r.lr === 1e-2 && r.seed < 2
+      ? {
+          ...r,
+          dynamics: r.seed === 0
+            ? [point(10, 2, 1, 0.5), point(20, 4, 2, 0.5)]
+            : [point(10, 1, 1, 0), point(20, 1, 1, 0), point(30, NaN, 5, 5)],
+        }
+      : r,
+  );
+  const s = analyzeLmSweep(withDynamics);
+  const d = s.deltaShares["init-a"];
+  assert.ok(d !== undefined);
+  const near = (x: number, y: number): boolean => Math.abs(x - y) < 1e-12;
+  assert.ok(near(d.delta1, 0.55) && near(d.delta2, 0.4) && near(d.delta3, 0.05), JSON.stringify(d));
+  assert.equal(s.deltaShares["init-b"], undefined, "no dynamics recorded at init-b's η*");
+  assert.match(formatLmSweep(s, "t"), /init-a at η\*: the change of Z_B is δ¹ 55\.0 %, δ² 40\.0 %, δ³ 5\.0 %/);
+});

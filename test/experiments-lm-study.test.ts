@@ -35,8 +35,14 @@ test("a toy-size LM width study runs end to end, resumes without work, and its r
   const analysis = analyzeLmStudy(r.widths, r.pretrained);
   const json = lmStudyJson(analysis);
   assert.deepEqual(Object.keys((json["pretrained"] as object[])[0] as object).sort(), ["parameters", "perplexity", "unigramPerplexity", "width"]);
+  type StudyFile = { spec: { widths: number[] }; fresh: boolean; seconds: number; widthsPretrained: number[] };
+  const first = JSON.parse(await readFile(path.join(out, "study.json"), "utf8")) as StudyFile;
+  assert.deepEqual([first.spec.widths, first.fresh, first.widthsPretrained], [[16, 32], true, [16, 32]]);
+  assert.ok(first.seconds > 0);
   const again = await runLmStudy(study, out, { workers: 0 });
   assert.equal(again.runsSkipped, 8);
+  const second = JSON.parse(await readFile(path.join(out, "study.json"), "utf8")) as StudyFile;
+  assert.deepEqual([second.fresh, second.widthsPretrained], [false, []], "a rerun that reused everything is not a fresh study");
   assert.ok(again.members.every((m) => !m.trained));
   assert.deepEqual(again.widths, r.widths);
 
@@ -46,6 +52,7 @@ test("a toy-size LM width study runs end to end, resumes without work, and its r
     spec: study,
     title: "LM width study",
     summaryText: formatLmStudy(analysis),
+    criterion: { key: "test", label: "validation loss" },
   });
   assert.match(await readFile(files.markdown, "utf8"), /## Pretrained family/);
   let marks: Record<string, number> = {};

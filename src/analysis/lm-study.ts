@@ -16,7 +16,7 @@ import type { PretrainedWidth, WidthRows } from "../experiments/lm/study.ts";
 export type { PretrainedWidth, WidthRows };
 import type { FinalRow, Row, StepRow } from "../experiments/toy/rows.ts";
 import { analyzeLmSweep, formatLmSweep, type LmSweepSummary } from "./lm-sweep.ts";
-import { analyzeSweep } from "./sweep.ts";
+import { analyzeSweep, ratioOf } from "./sweep.ts";
 import { formatSummary, summaryJson } from "./summary.ts";
 import type { AnalysisOptions, SweepAnalysis } from "./types.ts";
 
@@ -26,6 +26,8 @@ export interface LmStudyAnalysis {
   readonly pretrained: readonly PretrainedWidth[];
   /** The LM sweep summary of each width. */
   readonly perWidth: ReadonlyArray<{ readonly width: number; readonly summary: LmSweepSummary }>;
+  /** η*_A / η*_B per width with η* chosen on validation loss (the study's criterion), and its exponent. */
+  readonly ratio: SweepAnalysis["ratio"];
 }
 
 /** A run's rows in the toy's schema: StepRows of its dynamics measurements, then its FinalRow. */
@@ -78,8 +80,10 @@ export function analyzeLmStudy(
   options: AnalysisOptions = {},
 ): LmStudyAnalysis {
   const finals = studyRows(widths).filter((r): r is FinalRow => r.kind === "final");
+  const sweep = analyzeSweep(finals, options);
   return {
-    sweep: analyzeSweep(finals, options),
+    sweep,
+    ratio: ratioOf(sweep.inits, "test"),
     pretrained,
     perWidth: widths.map((w) => ({ width: w.width, summary: analyzeLmSweep(w.rows) })),
   };
@@ -104,6 +108,13 @@ export function formatLmStudy(a: LmStudyAnalysis): string {
     formatSummary(a.sweep).trimEnd(),
     "```",
     "",
+    ...(a.ratio === null
+      ? []
+      : [
+          `η*_A / η*_B on validation loss: ${a.ratio.rows.map((r) => `n = ${r.width}: ${fmt(r.ratio)}`).join(", ")}; ` +
+            `width exponent ${fmt(a.ratio.fit.slope)} [${fmt(a.ratio.fit.ci[0])}, ${fmt(a.ratio.fit.ci[1])}] (theory +0.5)`,
+          "",
+        ]),
   ];
   for (const w of a.perWidth) lines.push(formatLmSweep(w.summary, `Width ${w.width}`));
   return lines.join("\n");
@@ -113,6 +124,7 @@ export function formatLmStudy(a: LmStudyAnalysis): string {
 export function lmStudyJson(a: LmStudyAnalysis): Record<string, unknown> {
   return {
     ...summaryJson(a.sweep),
+    validationRatio: a.ratio,
     pretrained: a.pretrained,
     perWidth: Object.fromEntries(
       a.perWidth.map((w) => [

@@ -58,6 +58,26 @@ export interface LmSweepSummary {
   /** Which perplexity the paper check scored. */
   readonly paperSplit: "test" | "validation";
   readonly grid: ReadonlyArray<LmGridCell>;
+  /**
+   * Per init at its η*: how the change of Z_B splits between δ¹ (A's update), δ² (B's update) and δ³
+   * (both), as shares of δ¹ + δ² + δ³ summed over every measured interval, mean over seeds. Absent
+   * for an init whose runs recorded no dynamics.
+   */
+  readonly deltaShares: Readonly<Record<string, DeltaShares>>;
+}
+
+export interface DeltaShares {
+  readonly delta1: number;
+  readonly delta2: number;
+  readonly delta3: number;
+}
+
+/** A run's δ shares over training (NaN when it measured nothing finite). */
+function runShares(r: LmRunRow): DeltaShares {
+  const ds = (r.dynamics ?? []).filter((d) => [d.delta1, d.delta2, d.delta3].every(Number.isFinite));
+  const sum = (k: keyof DeltaShares): number => ds.reduce((s, d) => s + d[k], 0);
+  const all = sum("delta1") + sum("delta2") + sum("delta3");
+  return { delta1: sum("delta1") / all, delta2: sum("delta2") / all, delta3: sum("delta3") / all };
 }
 
 const ppl = (h: LmRunRow["validation"], diverged: boolean): number =>
@@ -101,6 +121,14 @@ export function analyzeLmSweep(rows: readonly LmRunRow[]): LmSweepSummary {
       differences.push({ validation: paired(cellA, cellB, valPpl), test: paired(cellA, cellB, testPpl) });
     }
   }
+  const deltaShares: Record<string, DeltaShares> = {};
+  for (const [init, lr] of Object.entries(optimalLr)) {
+    const atBest = rows.filter((r) => r.init === init && r.lr === lr);
+    const shares = atBest.map(runShares).filter((x) => Number.isFinite(x.delta1));
+    if (shares.length === 0) continue;
+    const mean = (k: keyof DeltaShares): number => meanStd(shares.map((x) => x[k])).mean;
+    deltaShares[init] = { delta1: mean("delta1"), delta2: mean("delta2"), delta3: mean("delta3") };
+  }
   const finite = (xs: Array<number | undefined>): number[] =>
     xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
   const rss = finite(rows.map((r) => r.peakRssMiB));
@@ -119,6 +147,7 @@ export function analyzeLmSweep(rows: readonly LmRunRow[]): LmSweepSummary {
     paper: paperCheck(rows, optimalLr, (r) => -(hasTest ? testPpl(r) : valPpl(r))),
     paperSplit: hasTest ? "test" : "validation",
     grid,
+    deltaShares,
   };
 }
 
@@ -150,6 +179,7 @@ export function lmSweepJson(s: LmSweepSummary): string {
     paper: s.paper,
     paperSplit: s.paperSplit,
     grid: s.grid,
+    deltaShares: s.deltaShares,
   });
 }
 
@@ -179,6 +209,10 @@ export function formatLmSweep(s: LmSweepSummary, title: string): string {
       `- ${d.validation.a} − ${d.validation.b} at their η*, paired by seed: validation ${num(d.validation.mean)} (SE ${num(d.validation.se)})` +
         (test ? `, test ${num(d.test.mean)} (SE ${num(d.test.se)})` : ""),
     );
+  }
+  for (const [init, d] of Object.entries(s.deltaShares)) {
+    const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+    lines.push(`- ${init} at η*: the change of Z_B is δ¹ ${pct(d.delta1)}, δ² ${pct(d.delta2)}, δ³ ${pct(d.delta3)} (A's update, B's, both)`);
   }
   lines.push(`- ${s.diverged} of ${s.runs} runs diverged, ${s.collapsed} collapsed`);
   if (s.paper !== null) for (const v of lmPaperVerdict(s.paper, s.paperSplit)) lines.push(`- the paper predicts that ${v}`);

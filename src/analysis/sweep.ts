@@ -256,12 +256,13 @@ export function analyzeSweep(rows: readonly Row[], opts: AnalysisOptions = {}): 
   return { inits, ratio: ratioOf(inits), options };
 }
 
-function ratioOf(inits: readonly InitAnalysis[]): SweepAnalysis["ratio"] {
+/** η*_A / η*_B per width and its width exponent, with η* chosen by train (default) or test loss. */
+export function ratioOf(inits: readonly InitAnalysis[], key: "train" | "test" = "train"): SweepAnalysis["ratio"] {
   const a = inits.find((i) => i.init === "init-a");
   const b = inits.find((i) => i.init === "init-b");
   if (a === undefined || b === undefined) return null;
-  const rows = a.train.cells.flatMap((ca) => {
-    const cb = b.train.cells.find((c) => c.width === ca.width);
+  const rows = a[key].cells.flatMap((ca) => {
+    const cb = b[key].cells.find((c) => c.width === ca.width);
     return cb === undefined ? [] : [{ width: ca.width, ratio: ca.lrStar / cb.lrStar, sqrtWidth: Math.sqrt(ca.width) }];
   });
   const fit = exponentFit(rows.map((r) => r.width), rows.map((r) => r.ratio), null, "t", RATIO_THEORY);

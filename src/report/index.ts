@@ -14,7 +14,9 @@ import {
   lossVsLrSpec,
   lrVsWidthSpec,
   stepSeries,
+  TRAIN_LOSS,
   transferSpec,
+  type Criterion,
 } from "./specs.ts";
 
 export interface ReportInput {
@@ -26,6 +28,8 @@ export interface ReportInput {
   readonly title?: string;
   /** The page's summary text in place of the toy analysis's table (a study with more to say). */
   readonly summaryText?: string;
+  /** The loss that chooses η* in the figures (default: train loss). */
+  readonly criterion?: Criterion;
 }
 
 /** Paths of what was written. */
@@ -39,38 +43,38 @@ async function svgOr(spec: Spec | null, missing: string): Promise<string> {
   return spec === null ? placeholderSvg(missing) : renderSvg(spec);
 }
 
-function theoryText(a: SweepAnalysis): string {
+function theoryText(a: SweepAnalysis, by: Criterion): string {
   return a.inits
-    .map((i) => `${i.init}: η* slope ${i.train.fit.slope.toFixed(2)} (theory ${i.train.fit.theory ?? "—"})`)
+    .map((i) => `${i.init}: η* slope ${i[by.key].fit.slope.toFixed(2)} (theory ${i[by.key].fit.theory ?? "—"})`)
     .join("; ");
 }
 
 /** Build every figure (SVG strings) with ids fig-a … fig-f and captions. */
 export async function buildFigures(input: ReportInput): Promise<Figure[]> {
   const a = input.analysis;
-  const steps = stepSeries(input.rows, a);
+  const by = input.criterion ?? TRAIN_LOSS;
+  const steps = stepSeries(input.rows, a, by);
   const thr = a.options.edgeThreshold;
   return [
     {
       id: "fig-a",
-      title: "(a) Final train loss vs learning rate",
-      caption:
-        "Seed geometric mean of the final train loss against lr, one line per width and one panel per init; diverged runs are left out.",
-      svg: await svgOr(lossVsLrSpec(a), "no finite losses in the sweep"),
+      title: `(a) Final ${by.label} vs learning rate`,
+      caption: `Seed geometric mean of the final ${by.label} against lr, one line per width and one panel per init; diverged runs are left out.`,
+      svg: await svgOr(lossVsLrSpec(a, by), "no finite losses in the sweep"),
     },
     {
       id: "fig-b",
       title: "(b) η* and the stability edge vs width",
       caption:
-        `Loss-optimal η* (train loss, parabola-refined) and the stability edge (largest lr with max RMS(Z_B) ≤ ${thr}) against width on log–log axes, ` +
-        `with their OLS fits and grey guide lines ∝ n^-1/2 and ∝ n^-1. ${theoryText(a)}.`,
-      svg: await svgOr(lrVsWidthSpec(a), "no η* could be located"),
+        `Loss-optimal η* (${by.label}, parabola-refined) and the stability edge (largest lr with max RMS(Z_B) ≤ ${thr}) against width on log–log axes, ` +
+        `with their OLS fits and grey guide lines ∝ n^-1/2 and ∝ n^-1. ${theoryText(a, by)}.`,
+      svg: await svgOr(lrVsWidthSpec(a, by), "no η* could be located"),
     },
     {
       id: "fig-c",
       title: "(c) RMS Z_A and Z_B during training",
       caption:
-        "RMS of Z_A = A·z and Z_B = B·A·z over the train points, at the smallest and the largest width, each at the grid lr nearest its own η*; mean over seeds.",
+        "RMS of Z_A = A·z and Z_B = B·A·z over the measured inputs (the toy's train points; a language model's measuring batch, mean over the adapted modules), at the smallest and the largest width, each at the grid lr nearest its own η*; mean over seeds.",
       svg: await svgOr(featuresSpec(steps), "no step rows at η* in the sweep"),
     },
     {
@@ -98,7 +102,7 @@ export async function buildFigures(input: ReportInput): Promise<Figure[]> {
       title: "(f) Learning-rate transfer",
       caption:
         "η* at the larger half of widths predicted by a power law fitted on the smaller half, against the measured η*; the dashed line is a perfect prediction.",
-      svg: await svgOr(transferSpec(a), "too few widths to test transfer (needs ≥ 3)"),
+      svg: await svgOr(transferSpec(a, by), "too few widths to test transfer (needs ≥ 3)"),
     },
   ];
 }
@@ -126,3 +130,4 @@ export async function writeReport(outDir: string, input: ReportInput): Promise<R
 }
 
 export type { Figure } from "./page.ts";
+export type { Criterion } from "./specs.ts";

@@ -7,12 +7,20 @@ import type { Row, StepRow } from "../experiments/toy/rows.ts";
 import type { Spec } from "./render.ts";
 
 const LOG = { type: "log" } as const;
+
+/** Which loss chooses η* in the figures: the toy's train loss, or a held-out loss (LM: validation). */
+export interface Criterion {
+  readonly key: "train" | "test";
+  /** In axis titles and legends, e.g. "train loss". */
+  readonly label: string;
+}
+export const TRAIN_LOSS: Criterion = { key: "train", label: "train loss" };
 const BASE = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", background: "white" } as const;
 
-/** (a) Final train loss vs lr per width, one panel per init. ∞ (diverged) points are left out. */
-export function lossVsLrSpec(a: SweepAnalysis): Spec | null {
+/** (a) Final loss (the criterion's) vs lr per width, one panel per init. ∞ (diverged) points are left out. */
+export function lossVsLrSpec(a: SweepAnalysis, by: Criterion = TRAIN_LOSS): Spec | null {
   const values = a.inits.flatMap((i) =>
-    i.train.cells.flatMap((c) =>
+    i[by.key].cells.flatMap((c) =>
       c.curve
         .filter((p) => Number.isFinite(p.loss) && p.loss > 0)
         .map((p) => ({ init: i.init, width: c.width, lr: p.lr, loss: p.loss })),
@@ -29,7 +37,7 @@ export function lossVsLrSpec(a: SweepAnalysis): Spec | null {
       mark: { type: "line", point: { size: 12 } },
       encoding: {
         x: { field: "lr", type: "quantitative", scale: LOG, title: "learning rate" },
-        y: { field: "loss", type: "quantitative", scale: LOG, title: "final train loss (seed geo-mean)" },
+        y: { field: "loss", type: "quantitative", scale: LOG, title: `final ${by.label} (seed geo-mean)` },
         color: { field: "width", type: "ordinal", scale: { scheme: "viridis" }, title: "width n" },
       },
     },
@@ -37,11 +45,12 @@ export function lossVsLrSpec(a: SweepAnalysis): Spec | null {
 }
 
 /** (b) η* and the stability edge vs width, log–log, with fitted lines and n^-1/2, n^-1 guides. */
-export function lrVsWidthSpec(a: SweepAnalysis): Spec | null {
+export function lrVsWidthSpec(a: SweepAnalysis, by: Criterion = TRAIN_LOSS): Spec | null {
+  const star = `η* (${by.label})`;
   const points = a.inits.flatMap((i) => [
-    ...i.train.cells
+    ...i[by.key].cells
       .filter((c) => c.lrStar > 0)
-      .map((c) => ({ init: i.init, width: c.width, lr: c.lrStar, kind: "η* (train loss)" })),
+      .map((c) => ({ init: i.init, width: c.width, lr: c.lrStar, kind: star })),
     ...i.edge.cells.flatMap((c) =>
       c.lr !== null && c.lr > 0 ? [{ init: i.init, width: c.width, lr: c.lr, kind: "stability edge" }] : [],
     ),
@@ -51,7 +60,7 @@ export function lrVsWidthSpec(a: SweepAnalysis): Spec | null {
   const [lo, hi] = [Math.min(...widths), Math.max(...widths)];
   const fits = a.inits.flatMap((i) =>
     [
-      { kind: "η* (train loss)", f: i.train.fit },
+      { kind: star, f: i[by.key].fit },
       { kind: "stability edge", f: i.edge.fit },
     ].flatMap(({ kind, f }) =>
       Number.isFinite(f.slope)
@@ -114,12 +123,12 @@ export interface StepSeries extends DynamicsPoint {
 
 /**
  * StepRows of the runs at the smallest and largest width of each init, at the grid lr nearest η*
- * (train loss), averaged (arithmetic mean) over the seeds that did not diverge at that step.
+ * (by the criterion), averaged (arithmetic mean) over the seeds that did not diverge at that step.
  */
-export function stepSeries(rows: readonly Row[], a: SweepAnalysis): StepSeries[] {
+export function stepSeries(rows: readonly Row[], a: SweepAnalysis, by: Criterion = TRAIN_LOSS): StepSeries[] {
   const out: StepSeries[] = [];
   for (const i of a.inits) {
-    const cells = i.train.cells.filter((c) => Number.isFinite(c.nearestLr));
+    const cells = i[by.key].cells.filter((c) => Number.isFinite(c.nearestLr));
     if (cells.length === 0) continue;
     const picked = [cells[0], cells[cells.length - 1]].filter((c, k, arr) => c !== undefined && arr.indexOf(c) === k);
     for (const c of picked) {
@@ -261,9 +270,9 @@ export function coordCheckSpec(c: CoordCheckResult): Spec {
 }
 
 /** (f) Learning-rate transfer: η* predicted from the smaller widths vs measured, log–log. */
-export function transferSpec(a: SweepAnalysis): Spec | null {
+export function transferSpec(a: SweepAnalysis, by: Criterion = TRAIN_LOSS): Spec | null {
   const values = a.inits.flatMap((i) =>
-    (i.train.transfer?.points ?? [])
+    (i[by.key].transfer?.points ?? [])
       .filter((p) => p.predicted > 0 && p.measured > 0)
       .map((p) => ({ init: i.init, width: p.width, predicted: p.predicted, measured: p.measured })),
   );

@@ -121,6 +121,7 @@ async function runLmStudyCommand(cfg: LmStudyConfig): Promise<number> {
     spec,
     title: "lorascope: LoRA learning rate vs width on language models pretrained here, init-a and init-b",
     summaryText,
+    criterion: { key: "test", label: "validation loss" },
   });
   if (cfg.json) {
     process.stdout.write(JSON.stringify({ ...lmStudyJson(analysis), report: files.html }) + "\n");

@@ -4,6 +4,7 @@
 // widths (analysis/lm-study.ts). OUT/models/w<n> holds the base models, OUT/sweeps/w<n> each width's
 // rows; a rerun skips every finished model and run. The analysis across widths is analysis/lm-study.ts.
 import path from "node:path";
+import { writeFileAtomic } from "../../io/atomic.ts";
 import type { GridSweepOptions } from "../grid-sweep.ts";
 import type { LmRunRow } from "./rows.ts";
 import { ensureFamily, type FamilyMember } from "./family.ts";
@@ -11,6 +12,21 @@ import { runLmSweep, type LmSweepSpec } from "./sweep.ts";
 import type { LmStudySpec } from "./study-spec.ts";
 
 export const SWEEPS_DIR = "sweeps";
+/** OUT/study.json: the study's settings and what its last call did (how long, what it reused). */
+export const STUDY_FILE = "study.json";
+
+/** The contents of OUT/study.json. */
+export interface StudyRecord {
+  readonly spec: LmStudySpec;
+  /** Wall time of the last call, pretraining included. */
+  readonly seconds: number;
+  /** The last call pretrained every width and ran every finetune (its seconds are a whole study's). */
+  readonly fresh: boolean;
+  readonly widthsPretrained: readonly number[];
+  readonly runsTotal: number;
+  readonly runsSkipped: number;
+  readonly finishedAt: string;
+}
 
 export const widthSweepDir = (outDir: string, width: number): string => path.join(outDir, SWEEPS_DIR, `w${width}`);
 
@@ -95,12 +111,17 @@ export async function runLmStudy(
     perplexity: m.result.validation.final?.perplexity ?? null,
     unigramPerplexity: m.result.validation.unigram.perplexity,
   }));
-  return {
-    members,
-    widths,
-    pretrained,
+  const seconds = (performance.now() - t0) / 1000;
+  const widthsPretrained = members.filter((m) => m.trained).map((m) => m.width);
+  const record: StudyRecord = {
+    spec: study,
+    seconds,
+    fresh: runsSkipped === 0 && widthsPretrained.length === members.length,
+    widthsPretrained,
     runsTotal: total,
     runsSkipped,
-    seconds: (performance.now() - t0) / 1000,
+    finishedAt: new Date().toISOString(),
   };
+  await writeFileAtomic(path.join(outDir, STUDY_FILE), JSON.stringify(record, null, 2) + "\n");
+  return { members, widths, pretrained, runsTotal: total, runsSkipped, seconds };
 }
