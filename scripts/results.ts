@@ -16,6 +16,7 @@ import { toySpec } from "../src/experiments/toy/spec.ts";
 import { writeReport } from "../src/report/index.ts";
 import { formatCoordCheck } from "../src/cli/commands/coord-check.ts";
 import { encoderResults } from "./encoder-results.ts";
+import { lmResults } from "./lm-results.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const out = path.resolve(process.argv[2] ?? "lorascope-out");
@@ -67,7 +68,7 @@ const wall =
     ? `${sweep.seconds.toFixed(0)} s`
     : `(resumed: ${sweep.runsSkipped} runs were already on disk, so no wall time)`;
 
-const md = `# Results: the toy reproduction and a pretrained encoder
+const md = `# Results: the toy reproduction, a pretrained encoder and language models
 
 Everything on this page — every number, table and figure — is written by one command:
 
@@ -76,8 +77,8 @@ rm -rf lorascope-out && npm run results
 \`\`\`
 
 which runs the default \`npx lorascope reproduce\` sweep (protocol: [toy-protocol.md](toy-protocol.md)),
-analyses it and writes this file and \`docs/figures/\`; the sentence-encoder section at the end is
-analysed from the committed sweep rows in \`docs/sweeps/\` (its own commands are given there). Generated ${new Date().toISOString().slice(0, 10)} on
+analyses it and writes this file and \`docs/figures/\`; the sentence-encoder and language-model sections
+at the end are analysed from the committed sweep rows in \`docs/sweeps/\` (their own commands are given there). Generated ${new Date().toISOString().slice(0, 10)} on
 ${os.cpus()[0]?.model ?? "unknown CPU"} × ${os.cpus().length}, Node ${process.version}.
 
 Grid: widths ${spec.widths.join(", ")}; ${spec.lrs.length} learning rates ${f(spec.lrs[0] as number)} … ${f(spec.lrs[spec.lrs.length - 1] as number)};
@@ -156,6 +157,7 @@ ${formatCoordCheck(coord)}
 ${JSON.stringify(summaryJson(analysis), null, 1)}
 \`\`\`
 
-${encoderResults(root)}`;
+${encoderResults(root)}
+${await lmResults(root, figDir)}`;
 fs.writeFileSync(path.join(root, "docs", "RESULTS.md"), md);
 process.stderr.write(`wrote docs/RESULTS.md and docs/figures/ (report: ${files.html})\n`);
