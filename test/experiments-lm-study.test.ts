@@ -1,6 +1,6 @@
 // The language-model width study end to end at toy size: two widths pretrained here on one text,
 // LoRA-finetuned on another over a 2 × 2 grid, analysed across widths; a rerun trains nothing; the
-// report's page opens in headless Chromium with every figure drawn.
+// report is written (cli-reproduce-lm-quick.test.ts opens the --quick study's page in Chromium).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
@@ -10,7 +10,6 @@ import { analyzeLmStudy, formatLmStudy, lmStudyJson, studyRows } from "../src/an
 import { runLmStudy } from "../src/experiments/lm/study.ts";
 import { lmStudySpec } from "../src/experiments/lm/study-spec.ts";
 import { writeReport } from "../src/report/index.ts";
-import { figureMarks, withChromiumPage } from "./helpers/chromium.ts";
 
 const dir = await mkdtemp(path.join(tmpdir(), "lorascope-lm-study-"));
 const speech = path.join(dir, "speech.txt");
@@ -25,7 +24,7 @@ const study = lmStudySpec({
   evalLimit: 4, dynamicsEvery: 1,
 });
 
-test("a toy-size LM width study runs end to end, resumes without work, and its report opens in Chromium", { timeout: 600_000 }, async () => {
+test("a toy-size LM width study runs end to end, resumes without work, and writes its report", { timeout: 600_000 }, async () => {
   const out = path.join(dir, "study");
   const r = await runLmStudy(study, out, { workers: 0 });
   assert.equal(r.runsTotal, 8);
@@ -55,10 +54,5 @@ test("a toy-size LM width study runs end to end, resumes without work, and its r
     criterion: { key: "test", label: "validation loss" },
   });
   assert.match(await readFile(files.markdown, "utf8"), /## Pretrained family/);
-  let marks: Record<string, number> = {};
-  const page = await withChromiumPage(files.html, async (p) => void (marks = await figureMarks(p, ["fig-a", "fig-b", "fig-c", "fig-d"])));
-  assert.deepEqual(page.errors, []);
-  assert.deepEqual(page.requests, []);
-  // Two widths are too few for a transfer test (f), and the coord-check (e) is the toy's: placeholders.
-  for (const [id, n] of Object.entries(marks)) assert.ok(n > 5, `${id}: ${n} drawn elements`);
+  assert.match(await readFile(files.html, "utf8"), /final validation loss/, "the figures choose η* on validation loss");
 });
