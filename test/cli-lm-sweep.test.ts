@@ -42,7 +42,7 @@ test("sweep --model stories260K: rows, --json, summary.md, config.json; a rerun 
   assert.equal(first.code, 0, first.stderr);
   type Summary = Record<string, unknown> & { runs: number; optimalLr: Record<string, number> };
   const summary = JSON.parse(first.stdout) as Summary;
-  const keys = ["optimalLr", "best", "differences", "diverged", "collapsed", "runs", "speed", "paper", "paperSplit", "grid"];
+  const keys = ["optimalLr", "best", "differences", "diverged", "collapsed", "runs", "speed", "paper", "paperSplit", "grid", "deltaShares"];
   assert.deepEqual(Object.keys(summary), keys);
   assert.equal(summary.runs, 4);
   assert.deepEqual(Object.keys(summary.optimalLr), ["init-a", "init-b"]);
