@@ -6,6 +6,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { analyzeEncoderSweep, formatEncoderSweep, paperVerdict } from "../src/analysis/encoder-sweep.ts";
 import { readRows, type EncoderSweepSpec } from "../src/experiments/encoder/sweep.ts";
+import { SWEEP_FILE } from "../src/experiments/grid-sweep.ts";
+import { escapeMarkdown } from "./markdown.ts";
 
 /** The `lorascope sweep` command line that (re)creates a committed encoder sweep folder. */
 function sweepCommand(s: EncoderSweepSpec, dir: string): string {
@@ -16,15 +18,13 @@ function sweepCommand(s: EncoderSweepSpec, dir: string): string {
   );
 }
 
-/** Markdown-safe text: the * of η* and the _ of Z_A must not open emphasis. */
-const escape = (text: string): string => text.replace(/[*_]/g, (c) => `\\${c}`);
 
 /** The section of one committed encoder sweep (docs/sweeps/<task>), or how to run it. */
 function encoderSection(root: string, task: string): string {
   const rel = `docs/sweeps/${task}`;
   const dir = path.join(root, rel);
-  const specFile = path.join(dir, "sweep.json");
-  if (!fs.existsSync(specFile)) return `### ${task}\n\nNot run yet: no \`${rel}/sweep.json\`.\n`;
+  const specFile = path.join(dir, SWEEP_FILE);
+  if (!fs.existsSync(specFile)) return `### ${task}\n\nNot run yet: no \`${rel}/${SWEEP_FILE}\`.\n`;
   const s = JSON.parse(fs.readFileSync(specFile, "utf8")) as EncoderSweepSpec;
   const rows = readRows(dir, s);
   const total = s.lrs.length * s.inits.length * s.seeds;
@@ -33,7 +33,7 @@ function encoderSection(root: string, task: string): string {
   const verdict =
     summary.paper === null
       ? []
-      : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${escape(v).replace(" — ", "** — ")}`);
+      : paperVerdict(summary.paper).map((v) => `- **The paper predicts that ${escapeMarkdown(v).replace(" — ", "** — ")}`);
   return [
     `### ${task}`,
     "",
@@ -49,7 +49,7 @@ function encoderSection(root: string, task: string): string {
     "",
     ...verdict,
     "",
-    escape(formatEncoderSweep(summary, `use-lite ${s.task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(
+    escapeMarkdown(formatEncoderSweep(summary, `use-lite ${s.task}: ${s.inits.join(" vs ")}, ${s.seeds} seed(s)`)).replace(
       /^## /,
       "#### ",
     ),

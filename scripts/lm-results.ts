@@ -19,6 +19,8 @@ import { STUDY_FILE, SWEEPS_DIR, type PretrainedWidth, type StudyRecord, type Wi
 import { MODELS_DIR } from "../src/experiments/lm/family.ts";
 import { lmStudySpec } from "../src/experiments/lm/study-spec.ts";
 import { writeReport } from "../src/report/index.ts";
+import { SWEEP_FILE } from "../src/experiments/grid-sweep.ts";
+import { escapeMarkdown } from "./markdown.ts";
 
 export const LM_STUDY_ROWS = "docs/sweeps/lm-study";
 export const STORIES_ROWS = "docs/sweeps/stories260K-brown-learned";
@@ -26,12 +28,6 @@ export const STORIES_ROWS = "docs/sweeps/stories260K-brown-learned";
 const FIGURES = ["fig-a", "fig-b", "fig-c", "fig-d", "fig-f"] as const;
 
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, "utf8")) as T;
-/** Markdown-safe text: the * of η* and the _ of Z_A must not open emphasis (code blocks stay as they are). */
-const escape = (text: string): string =>
-  text
-    .split(/(```[\s\S]*?```)/)
-    .map((part) => (part.startsWith("```") ? part : part.replace(/[*_]/g, (c) => `\\${c}`)))
-    .join("");
 const f = (x: number, d = 3): string => (Number.isFinite(x) ? x.toPrecision(d) : String(x));
 const ci = (fit: ExponentFit): string => `${f(fit.slope)} [${f(fit.ci[0])}, ${f(fit.ci[1])}]`;
 const yes = (b: boolean): string => (b ? "**yes**" : "**no**");
@@ -52,7 +48,7 @@ function loadStudy(dir: string): LoadedStudy | null {
   const pretrain = record.spec.widths.map((w) => readJson<PretrainResult>(path.join(dir, MODELS_DIR, `w${w}`, PRETRAIN_FILE)));
   const widths = record.spec.widths.map((width) => {
     const sweepDir = path.join(dir, SWEEPS_DIR, `w${width}`);
-    return { width, rows: readLmRows(sweepDir, readJson<LmSweepSpec>(path.join(sweepDir, "sweep.json"))) };
+    return { width, rows: readLmRows(sweepDir, readJson<LmSweepSpec>(path.join(sweepDir, SWEEP_FILE))) };
   });
   const pretrained = pretrain.map((p) => ({
     width: p.spec.width,
@@ -230,7 +226,7 @@ ${why(a, sp.steps)}
 
 ### Tables
 
-${escape(formatLmStudy(a)).replace(/^## /gm, "#### ")}
+${escapeMarkdown(formatLmStudy(a)).replace(/^## /gm, "#### ")}
 
 ### Figures
 
@@ -250,8 +246,8 @@ ${figure("fig-f", "(f) η\\* at the wider half of the widths predicted from the 
 /** The stories260K sweep's section. */
 function storiesSection(root: string): string {
   const dir = path.join(root, STORIES_ROWS);
-  const specFile = path.join(dir, "sweep.json");
-  if (!fs.existsSync(specFile)) return `Not run yet: no \`${STORIES_ROWS}/sweep.json\`.\n`;
+  const specFile = path.join(dir, SWEEP_FILE);
+  if (!fs.existsSync(specFile)) return `Not run yet: no \`${STORIES_ROWS}/${SWEEP_FILE}\`.\n`;
   const s = readJson<LmSweepSpec>(specFile);
   const rows = readLmRows(dir, s);
   const total = s.lrs.length * s.inits.length * s.seeds;
@@ -269,7 +265,7 @@ finetuning protocol (same text, grid, steps, rank and evaluation) applied to the
 (TinyStories, width 64, 5 layers), which has never seen academic prose. η\\* is chosen on validation
 perplexity; the paired differences and the paper's predictions are scored on the test split.
 
-${escape(formatLmSweep(summary, `stories260K on ${s.data}: ${s.inits.join(" vs ")}, ${s.seeds} seeds`)).replace(/^## /, "#### ")}`;
+${escapeMarkdown(formatLmSweep(summary, `stories260K on ${s.data}: ${s.inits.join(" vs ")}, ${s.seeds} seeds`)).replace(/^## /, "#### ")}`;
 }
 
 /** The RESULTS.md sections on language models, with the width study's figures written to `figDir`. */
