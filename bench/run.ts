@@ -3,16 +3,18 @@
 // alike), prints the ratios, and writes bench/results.md. Each child reports the median of its own
 // repeats; the tables give the median over rounds.
 //
-//   node --import tsx bench/run.ts [--rounds 3] [--quick] [--only toy] [--lm-reps 3]
+//   node --import tsx bench/run.ts [--rounds 3] [--quick] [--only toy | --skip lm] [--lm-reps 3]
 //
 // --only PREFIX runs the configurations whose name starts with PREFIX (the other tables show –) and
 // writes bench/results-PREFIX.md instead of bench/results.md.
+// --skip PREFIX leaves those configurations out of a full run (their table says so) and still writes
+// bench/results.md: e.g. --skip lm, whose own file (bench/results-lm.md) holds the language models.
 // --quick (1 round, few repeats) only checks that every script runs; its numbers mean little.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { median, flag, fmt, nodeBench } from "./stats.ts";
+import { median, flag, fmt, nodeBench, usesPublishedEngine } from "./stats.ts";
 import { engineReport } from "./engine-report.ts";
 import { unpackPristine } from "../test/support/pristine-engine.ts";
 import { SIZES } from "./matmul.ts";
@@ -65,10 +67,19 @@ const allConfigs: Config[] = [
 ];
 // The engine and matmul tables quote the peak: it runs with them under --only.
 const withPeak = ["engine", "matmul"].some((p) => only.startsWith(p) && only !== "");
-const configs = allConfigs.filter((c) => c.name.startsWith(only) || (withPeak && c.name === "peak"));
+const skipAt = process.argv.indexOf("--skip");
+const skip = skipAt < 0 ? undefined : String(process.argv[skipAt + 1]);
+const configs = allConfigs.filter(
+  (c) => (c.name.startsWith(only) || (withPeak && c.name === "peak")) && (skip === undefined || !c.name.startsWith(skip)),
+);
+const notRun = `Not measured in this run (${skip === undefined ? "--only" : `--skip ${skip}`}).`;
 // The published engine for the `published` children: unpacked from npm's cache for this run.
-const pristine = configs.some((c) => c.command.includes("./bench/published-engine.mjs")) ? unpackPristine() : undefined;
-for (const c of configs) if (pristine && c.command.includes("./bench/published-engine.mjs")) c.env = { ...c.env, LORASCOPE_PUBLISHED_ENGINE: pristine.root };
+const pristine = configs.some((c) => usesPublishedEngine(c.command, c.env)) ? unpackPristine() : undefined;
+for (const c of configs) {
+  if (pristine && usesPublishedEngine(c.command, c.env)) {
+    c.env = { ...c.env, LORASCOPE_PUBLISHED_ENGINE: pristine.root };
+  }
+}
 if (configs.some((c) => c.name.startsWith("use-torch"))) useSetup(root); // torch_use.py reads its export
 if (configs.some((c) => c.name.startsWith("lm-") && c.name.includes("torch"))) lmSetup(root); // torch_lm.py loads stories260K's folder
 
@@ -138,7 +149,7 @@ lines.push(
   "",
   "## Engine kernels: patched (patches/) beside the published @jax-js/jax",
   "",
-  ...(configs.some((c) => c.name.startsWith("engine")) ? engineReport(all, peak1) : ["Not measured in this run (--only)."]),
+  ...(configs.some((c) => c.name.startsWith("engine")) ? engineReport(all, peak1) : [notRun]),
 );
 lines.push(
   "",
@@ -171,27 +182,27 @@ lines.push(
   "",
   "## Toy sweeps",
   "",
-  ...(configs.some((c) => c.name.startsWith("toy")) ? toyReport(all, quick) : ["Not measured in this run (--only)."]),
+  ...(configs.some((c) => c.name.startsWith("toy")) ? toyReport(all, quick) : [notRun]),
 );
 lines.push(
   "",
   "## USE-lite sentence encoder at [32, 32]",
   "",
-  ...(configs.some((c) => c.name.startsWith("use")) ? useReport(all) : ["Not measured in this run (--only)."]),
+  ...(configs.some((c) => c.name.startsWith("use")) ? useReport(all) : [notRun]),
 );
 
 lines.push(
   "",
   "## Language models: LoRA training and KV-cached generation, lorascope beside PyTorch (torch 2.13, transformers, PEFT)",
   "",
-  ...(configs.some((c) => c.name.startsWith("lm")) ? lmReport(all) : ["Not measured in this run (--only)."]),
+  ...(configs.some((c) => c.name.startsWith("lm")) ? lmReport(all) : [notRun]),
 );
 
 lines.push(
   "",
   "## Sweeps through the job queue (BullMQ on Redis) against the local pool",
   "",
-  ...(configs.some((c) => c.name.startsWith("queue")) ? queueReport(all) : ["Not measured in this run (--only)."]),
+  ...(configs.some((c) => c.name.startsWith("queue")) ? queueReport(all) : [notRun]),
 );
 
 const jaxVersion = (
@@ -212,7 +223,7 @@ const header = [
   `- machine: ${sh("lscpu | sed -n 's/^Model name: *//p'")}, ${os.cpus().length} CPUs (${sh("nproc")} online), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
   `- load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}`,
   `- versions: node ${process.version}, @jax-js/jax ${jaxVersion}, torch ${([...results.values()].flat().find((r) => typeof r["torch"] === "string")?.["torch"] as string | undefined) ?? "?"}, OpenBLAS (libopenblas0-pthread) ${sh("dpkg-query -W -f '${Version}' libopenblas0-pthread")}`,
-  `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up (toy children: see their section; whole-spec runs in round 1 only)${only === "" ? "" : `; only configurations starting with "${only}"`}`,
+  `- ${rounds} round(s), configuration order rotated each round, ${reps} timed repeats per child after warm-up (toy children: see their section; whole-spec runs in round 1 only)${only === "" ? "" : `; only configurations starting with "${only}"`}${skip === undefined ? "" : `; configurations starting with "${skip}" skipped`}`,
   "",
 ];
 const text = [...header, ...lines, ""].join("\n");

@@ -39,8 +39,24 @@ export function report(result: Record<string, unknown>): void {
  * sets LORASCOPE_PUBLISHED_ENGINE).
  */
 export function nodeBench(script: string, args: readonly string[] = [], published = false): string[] {
-  const swap = published ? ["--import", "./bench/published-engine.mjs"] : [];
+  const swap = published ? ["--import", PUBLISHED_ENGINE_LOADER] : [];
   return [process.execPath, ...swap, "--import", "tsx", `bench/${script}`, ...args];
+}
+
+const PUBLISHED_ENGINE_LOADER = "./bench/published-engine.mjs";
+
+/**
+ * Environment that puts every Node process of a child on the published engine, the child's own
+ * subprocesses included (e.g. `lorascope reproduce` and its workers): the engine swap in NODE_OPTIONS.
+ */
+export function publishedEngineEnv(): Record<string, string> {
+  const loader = new URL("./published-engine.mjs", import.meta.url).pathname;
+  return { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${loader}`.trim() };
+}
+
+/** Does a child's command or environment swap in the published engine? */
+export function usesPublishedEngine(command: readonly string[], env: Record<string, string> = {}): boolean {
+  return command.includes(PUBLISHED_ENGINE_LOADER) || (env["NODE_OPTIONS"] ?? "").includes("published-engine.mjs");
 }
 
 /** A table cell: `d` decimals, or – for a number not measured. */

@@ -14,7 +14,7 @@
 // 3. The per-step floor of the batched step (bench/floor.ts measures bandwidth and matmul rate).
 //
 // Configuration names start with "toy"; `node --import tsx bench/run.ts --only toy` runs just these.
-import { fmt, median, nodeBench } from "./stats.ts";
+import { fmt, median, nodeBench, publishedEngineEnv } from "./stats.ts";
 
 export interface ToyConfig {
   name: string;
@@ -110,6 +110,13 @@ export function toyConfigs(opts: { quick: boolean; python: string }): ToyConfig[
     : ["--steps", String(TOY.steps)];
   const long = { once: true, timeoutMs: 1_800_000 };
   out.push({ name: "toy-spec-ls-batched", command: node("toy-spec-run.ts", ...lsArgs), ...long });
+  // The same on the published engine: NODE_OPTIONS carries the engine swap into reproduce's workers.
+  out.push({
+    name: "toy-spec-ls-batched-published",
+    command: node("toy-spec-run.ts", ...lsArgs),
+    env: publishedEngineEnv(),
+    ...long,
+  });
   // "Before batching": the same command with every run trained on its own (frozen H, C still shared per job).
   const singleArgs = lsArgs.length > 0 ? [...lsArgs, "--one-at-a-time"] : ["--", "--one-at-a-time"];
   out.push({ name: "toy-spec-ls-single", command: node("toy-spec-run.ts", ...singleArgs), ...long });
@@ -208,6 +215,9 @@ export function toyReport(all: (name: string) => Result[], quick: boolean): stri
     `| lorascope batched: \`node bin/lorascope.js reproduce --out <tmp>\`, whole process (${ls ? "2 worker processes" : "?"}) | ${fmt(med("toy-spec-ls-batched", "wallS"))} | of which the sweep ${fmt(med("toy-spec-ls-batched", "sweepS"))} s; the rest is start-up, analysis, coord check and report |`,
   );
   L.push(
+    `| lorascope batched, published jax-js (no patches/), whole process | ${fmt(med("toy-spec-ls-batched-published", "wallS"))} | of which the sweep ${fmt(med("toy-spec-ls-batched-published", "sweepS"))} s; the patched engine is ${fmt(med("toy-spec-ls-batched-published", "wallS") / med("toy-spec-ls-batched", "wallS"), 2)}× faster |`,
+  );
+  L.push(
     `| lorascope one at a time (\`--one-at-a-time\`: every run trained alone), whole process | ${fmt(med("toy-spec-ls-single", "wallS"))} | of which the sweep ${fmt(med("toy-spec-ls-single", "sweepS"))} s; batched is ${fmt(med("toy-spec-ls-single", "wallS") / med("toy-spec-ls-batched", "wallS"), 2)}× faster |`,
   );
   L.push(
@@ -215,7 +225,7 @@ export function toyReport(all: (name: string) => Result[], quick: boolean): stri
   );
   const loopMeasured = med("toy-spec-torch-loop-blas2", "measuredS");
   L.push(
-    `| torch loop (PEFT style), torch 1 thread / BLAS 2 | ${fmt(med("toy-spec-torch-loop-blas2", "wallS"))} | **extrapolated**: ${(all("toy-spec-torch-loop-blas2")[0]?.["runsTimedPerWidth"] as number | undefined) ?? "?"} runs + setup per width timed (${fmt(loopMeasured)} s), scaled to 32 runs × 3 seeds; lorascope batched is ${fmt(med("toy-spec-torch-loop-blas2", "wallS") / med("toy-spec-ls-batched", "wallS"), 1)}× faster (target ≥ 10×) |`,
+    `| torch loop (PEFT style), torch 1 thread / BLAS 2 | ${fmt(med("toy-spec-torch-loop-blas2", "wallS"))} | **extrapolated**: ${(all("toy-spec-torch-loop-blas2")[0]?.["runsTimedPerWidth"] as number | undefined) ?? "?"} runs + setup per width timed (${fmt(loopMeasured)} s), scaled to 32 runs × 3 seeds; lorascope batched is ${fmt(med("toy-spec-torch-loop-blas2", "wallS") / med("toy-spec-ls-batched", "wallS"), 1)}× faster (target ≥ 10×; on the published engine ${fmt(med("toy-spec-torch-loop-blas2", "wallS") / med("toy-spec-ls-batched-published", "wallS"), 1)}×) |`,
   );
   L.push("");
 

@@ -41,6 +41,11 @@ export function useConfigs(opts: { python: string; reps: number }): UseConfig[] 
     },
     { name: "use-ls-train", command: node("use-train.ts", "jit", String(B), "12"), env: { LORASCOPE_THREADS: "1" } },
     {
+      name: "use-ls-train-published",
+      command: nodeBench("use-train.ts", ["jit", String(B), "12"], true),
+      env: { LORASCOPE_THREADS: "1" },
+    },
+    {
       name: "use-torch",
       command: [
         ...torch,
@@ -67,10 +72,10 @@ export function useReport(all: (name: string) => Result[]): string[] {
     return vs.length > 0 ? median(vs) : NaN;
   };
   const lsForward = med("use-ls-forward", (r) => median((r["laterMs"] as number[] | undefined) ?? [NaN]));
-  const lsTrain = med(
-    "use-ls-train",
-    (r) => (r["perL"] as Record<string, { warmMedian: number | null }> | undefined)?.[String(L)]?.warmMedian ?? NaN,
-  );
+  const warmStep = (r: Result): number =>
+    (r["perL"] as Record<string, { warmMedian: number | null }> | undefined)?.[String(L)]?.warmMedian ?? NaN;
+  const lsTrain = med("use-ls-train", warmStep);
+  const lsTrainPublished = med("use-ls-train-published", warmStep);
   const tForward = med("use-torch", (r) => r["forwardMsPerBatch"] as number);
   const tTrain = med("use-torch", (r) => r["trainMsPerStep"] as number);
   const check = all("use-torch-check")[0];
@@ -81,6 +86,7 @@ export function useReport(all: (name: string) => Result[]): string[] {
     "|---|---|---|---|---|---|",
     `| frozen forward (per batch) | ${fmt(lsForward)} | ${fmt(tForward)} | ${fmt(lsForward / tForward, 2)} | ${fmt((B * 1000) / lsForward)} | ${fmt((B * 1000) / tForward)} |`,
     `| LoRA train step | ${fmt(lsTrain)} | ${fmt(tTrain)} | ${fmt(lsTrain / tTrain, 2)} | ${fmt((B * 1000) / lsTrain)} | ${fmt((B * 1000) / tTrain)} |`,
+    `| LoRA train step, published jax-js (no patches/) | ${fmt(lsTrainPublished)} | ${fmt(tTrain)} | ${fmt(lsTrainPublished / tTrain, 2)} | ${fmt((B * 1000) / lsTrainPublished)} | ${fmt((B * 1000) / tTrain)} |`,
     "",
     check === undefined
       ? "Cross-check not run."
