@@ -27,6 +27,8 @@ test("finetune --model stories260K writes an adapter that evaluate reloads to th
   assert.equal(r.steps, 2);
   assert.equal(r.diverged, false);
   assert.match(ft.stderr, /tokens\/s/);
+  assert.match(ft.stderr, /evaluating before training on 8 held-out sequences\n/);
+  assert.match(ft.stderr, /evaluating after training on 8 held-out sequences\n/);
   const settings = JSON.parse(await readFile(path.join(out, "config.json"), "utf8")) as Record<string, unknown>;
   assert.equal(settings["model"], "stories260K");
   assert.equal(settings["seq-len"], 16);

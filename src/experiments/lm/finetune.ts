@@ -131,11 +131,19 @@ export async function runLmFinetune(
   progress(`LoRA r=${lora.r} alpha=${lora.lora_alpha} ${lora.init_lora_weights} on ${inj.targets.length} modules (${[...lora.target_modules].join(", ")})`);
   const ctx = loraContext({ scaling: scaling(lora) });
   const evaluator = lossEvaluator(cfg, ctx, spec.batch, spec.seqLen);
-  const heldOut = async (params: Params): Promise<{ valid?: LmLoss; test?: LmLoss }> => ({
-    ...(valid === undefined ? {} : { valid: await evaluator.evaluate(params, valid.sequences) }),
-    ...(test === undefined ? {} : { test: await evaluator.evaluate(params, test.sequences) }),
-  });
-  const before = await heldOut(inj.params);
+  // A built-in corpus's held-out splits run to thousands of sequences: say so before the wait.
+  const heldOutCount = (valid?.sequences.length ?? 0) + (test?.sequences.length ?? 0);
+  const heldOut = async (params: Params, when: string): Promise<{ valid?: LmLoss; test?: LmLoss }> => {
+    if (heldOutCount > 0) {
+      const fewer = spec.evalLimit === undefined && heldOutCount > 256 ? " (--eval-limit N evaluates fewer)" : "";
+      progress(`evaluating ${when} training on ${heldOutCount} held-out sequences${fewer}`);
+    }
+    return {
+      ...(valid === undefined ? {} : { valid: await evaluator.evaluate(params, valid.sequences) }),
+      ...(test === undefined ? {} : { test: await evaluator.evaluate(params, test.sequences) }),
+    };
+  };
+  const before = await heldOut(inj.params, "before");
   const fmt = (l: LmLoss | undefined): string => (l === undefined ? "–" : `loss ${l.loss.toFixed(4)}, perplexity ${l.perplexity.toFixed(2)}`);
   if (valid !== undefined) progress(`before: validation ${fmt(before.valid)}${test === undefined ? "" : `; test ${fmt(before.test)}`}`);
 
@@ -286,7 +294,7 @@ export async function runLmFinetune(
   const tokensPerSecond = tokens / ((performance.now() - t0 - measuring) / 1000);
   let params = trainer.params(loop.state);
   if (best !== undefined && loop.bestStep !== loop.steps) params = restore(params, best);
-  const after = diverged ? {} : await heldOut(params);
+  const after = diverged ? {} : await heldOut(params, "after");
   if (!diverged) await measure(params, loop.steps);
   evaluator.dispose();
   if (valid !== undefined && !diverged) {
