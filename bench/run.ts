@@ -74,12 +74,9 @@ const configs = allConfigs.filter(
 );
 const notRun = `Not measured in this run (${skip === undefined ? "--only" : `--skip ${skip}`}).`;
 // The published engine for the `published` children: unpacked from npm's cache for this run.
-const pristine = configs.some((c) => usesPublishedEngine(c.command, c.env)) ? unpackPristine() : undefined;
-for (const c of configs) {
-  if (pristine && usesPublishedEngine(c.command, c.env)) {
-    c.env = { ...c.env, LORASCOPE_PUBLISHED_ENGINE: pristine.root };
-  }
-}
+const onPublished = configs.filter((c) => usesPublishedEngine(c.command, c.env));
+const pristine = onPublished.length > 0 ? unpackPristine() : undefined;
+if (pristine) for (const c of onPublished) c.env = { ...c.env, LORASCOPE_PUBLISHED_ENGINE: pristine.root };
 if (configs.some((c) => c.name.startsWith("use-torch"))) useSetup(root); // torch_use.py reads its export
 if (configs.some((c) => c.name.startsWith("lm-") && c.name.includes("torch"))) lmSetup(root); // torch_lm.py loads stories260K's folder
 

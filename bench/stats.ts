@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: medians, timing, the deterministic data pattern that the
 // TypeScript and PyTorch sides both generate, and the one-JSON-line protocol children use.
+import { fileURLToPath } from "node:url";
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) throw new Error("median of nothing");
@@ -43,20 +44,20 @@ export function nodeBench(script: string, args: readonly string[] = [], publishe
   return [process.execPath, ...swap, "--import", "tsx", `bench/${script}`, ...args];
 }
 
-const PUBLISHED_ENGINE_LOADER = "./bench/published-engine.mjs";
+/** The engine swap, as an absolute path: it also works in NODE_OPTIONS, from any working directory. */
+const PUBLISHED_ENGINE_LOADER = fileURLToPath(new URL("./published-engine.mjs", import.meta.url));
 
 /**
  * Environment that puts every Node process of a child on the published engine, the child's own
  * subprocesses included (e.g. `lorascope reproduce` and its workers): the engine swap in NODE_OPTIONS.
  */
 export function publishedEngineEnv(): Record<string, string> {
-  const loader = new URL("./published-engine.mjs", import.meta.url).pathname;
-  return { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${loader}`.trim() };
+  return { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${PUBLISHED_ENGINE_LOADER}`.trim() };
 }
 
 /** Does a child's command or environment swap in the published engine? */
 export function usesPublishedEngine(command: readonly string[], env: Record<string, string> = {}): boolean {
-  return command.includes(PUBLISHED_ENGINE_LOADER) || (env["NODE_OPTIONS"] ?? "").includes("published-engine.mjs");
+  return command.includes(PUBLISHED_ENGINE_LOADER) || (env["NODE_OPTIONS"] ?? "").includes(PUBLISHED_ENGINE_LOADER);
 }
 
 /** A table cell: `d` decimals, or – for a number not measured. */
